@@ -1,0 +1,62 @@
+using Apache.Arrow;
+using Sluice.Kernels.Diagnostics;
+using Sluice.Kernels.Execution;
+using Sluice.Kernels.Expressions.Syntax;
+using Sluice.Kernels.Interpretation;
+using Sluice.Kernels.Types;
+
+namespace Sluice.Kernels.Expressions;
+
+/// <summary>Entry points of the expression language: check text into typed IR, compile IR into kernels.</summary>
+public static class Expression
+{
+    /// <summary>Parses and type-checks <paramref name="source"/> with <c>_</c> of type <paramref name="root"/>.</summary>
+    public static BoundExpr? Check(string source, DataType root, ITypeScope? scope, out IReadOnlyList<Diagnostic> errors)
+    {
+        var syntax = ExpressionParser.Parse(source, out var parseError);
+        if (syntax is null)
+        {
+            errors = [parseError!];
+            return null;
+        }
+        return Binder.Bind(syntax, root, scope, out errors);
+    }
+
+    /// <summary>Checks and compiles; throws <see cref="ExpressionException"/> with every error when the text is invalid.</summary>
+    public static CompiledExpression Compile(string source, DataType root, ITypeScope? scope = null)
+    {
+        var ir = Check(source, root, scope, out var errors);
+        if (ir is null) throw new ExpressionException(source, errors);
+        return Compile(ir);
+    }
+
+    /// <summary>Compiles typed IR into a vectorized plan.</summary>
+    public static CompiledExpression Compile(BoundExpr ir) => new(ir, KernelCompiler.Compile(ir));
+}
+
+/// <summary>An expression compiled once into kernels; evaluate it over whole batches.</summary>
+public sealed class CompiledExpression
+{
+    private readonly Kernel _kernel;
+
+    internal CompiledExpression(BoundExpr ir, Kernel kernel)
+    {
+        Ir = ir;
+        _kernel = kernel;
+    }
+
+    /// <summary>The typed IR it was compiled from.</summary>
+    public BoundExpr Ir { get; }
+
+    /// <summary>The result type.</summary>
+    public DataType Type => Ir.Type;
+
+    /// <summary>True when the expression does not depend on the message (a constant).</summary>
+    public bool IsConstant => _kernel is ConstKernel;
+
+    /// <summary>Evaluates over a batch whose message column is <paramref name="root"/>; one result row per input row.</summary>
+    public IArrowArray Evaluate(IArrowArray root) => _kernel.Evaluate(new EvalContext(root)).ToArray(root.Length);
+
+    /// <summary>Row reference evaluation (the oracle), for tests and row resolvers.</summary>
+    public object? EvaluateRow(object? root) => RowInterpreter.Evaluate(Ir, root);
+}
