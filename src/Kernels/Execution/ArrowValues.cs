@@ -34,7 +34,8 @@ public static class ArrowValues
             {
                 var s = (StructArray)array;
                 var fields = new object?[type.Fields.Length];
-                for (int f = 0; f < fields.Length; f++) fields[f] = GetRow(s.Fields[f], i + s.Offset, type.Fields[f].Type);
+                // Arrow's StructArray.Fields are already sliced to the struct's own offset.
+                for (int f = 0; f < fields.Length; f++) fields[f] = GetRow(s.Fields[f], i, type.Fields[f].Type);
                 return fields;
             }
             case TypeKind.Null: return null;
@@ -73,10 +74,6 @@ public static class ArrowValues
         var data = new ArrayData(array.Data.DataType, array.Length, nulls, 0, buffers, array.Data.Children, array.Data.Dictionary);
         return ArrowArrayFactory.BuildArray(data);
     }
-
-    /// <summary>Rows [offset, offset+length) of a struct's child, aligned to the struct's own offset.</summary>
-    internal static IArrowArray Slice(IArrowArray array, int offset, int length) =>
-        offset == 0 && array.Length == length ? array : ArrowArrayFactory.Slice(array, offset, length);
 
     /// <summary>A copy with offset 0 (needed before replacing the validity buffer of a sliced array).</summary>
     private static IArrowArray Compact(IArrowArray array)

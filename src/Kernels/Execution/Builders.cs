@@ -395,7 +395,7 @@ internal sealed class StructBuilder : ColumnBuilder
     {
         if (source.IsNull(i)) { AppendNull(); return; }
         var s = (StructArray)source;
-        for (int f = 0; f < Children.Length; f++) Children[f].AppendFrom(s.Fields[f], i + s.Offset);
+        for (int f = 0; f < Children.Length; f++) Children[f].AppendFrom(s.Fields[f], i);
         EndStruct();
     }
 

@@ -33,7 +33,7 @@ internal sealed class FieldKernel(Kernel target, int index, DataType type) : Ker
             return Value.Of(new Scalar(Type, fields?[index]));
         }
         var s = (StructArray)t.Array!;
-        var child = ArrowValues.Slice(s.Fields[index], s.Offset, s.Length);
+        var child = s.Fields[index]; // already sliced to the struct's offset
         return Value.Of(s.NullCount == 0 ? child : ArrowValues.WithValidity(child, ValidityView.Of(s).ToBitmap(s.Length)));
     }
 }
@@ -72,7 +72,7 @@ internal sealed class Arg
     public long Int64(int i) => _scalar is not null ? Convert.ToInt64(_scalar.Value, System.Globalization.CultureInfo.InvariantCulture) : ((PrimitiveArray<long>)_array!).Values[i];
     public double Float64(int i) => _scalar is not null ? (double)_scalar.Value! : ((DoubleArray)_array!).Values[i];
     public int Date(int i) => _scalar is not null ? (int)_scalar.Value! : ((Date32Array)_array!).Values[i];
-    public bool Bool(int i) => _scalar is not null ? (bool)_scalar.Value! : ((BooleanArray)_array!).GetValue(i)!.Value;
+    public bool Bool(int i) => _scalar is not null ? (bool)_scalar.Value! : BitUtility.GetBit(((BooleanArray)_array!).ValueBuffer.Span, _array!.Offset + i);
     public ReadOnlySpan<byte> Bytes(int i) => _scalar is not null ? _scalar.Bytes : ((BinaryArray)_array!).GetBytes(i);
 
     /// <summary>The element column and [start, end) of row <paramref name="i"/> of a list argument.</summary>

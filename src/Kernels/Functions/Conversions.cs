@@ -154,10 +154,9 @@ internal static class Conversions
             case TypeKind.Date:
                 if (from.Kind == TypeKind.Timestamp)
                 {
-                    long d = (long)Math.Floor((long)v / (double)TextFormat.MicrosPerDay);
-                    // Floor of a double can be off by one for huge values; settle it exactly.
-                    while (d * TextFormat.MicrosPerDay > (long)v) d--;
-                    while ((d + 1) * TextFormat.MicrosPerDay <= (long)v) d++;
+                    long micros = (long)v;
+                    long d = micros / TextFormat.MicrosPerDay;
+                    if (micros % TextFormat.MicrosPerDay < 0) d--; // floor, not truncation, before 1970
                     return TextFormat.DateInRange(d) ? (int)d : null;
                 }
                 return TextFormat.TryParseDate(Encoding.UTF8.GetBytes((string)v), out var days) ? days : null;

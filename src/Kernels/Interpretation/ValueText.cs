@@ -11,6 +11,9 @@ namespace Sluice.Kernels.Interpretation;
 /// </summary>
 public static class ValueText
 {
+    private static readonly System.Text.Json.JsonSerializerOptions Relaxed =
+        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Formats <paramref name="value"/> of type <paramref name="type"/>.</summary>
     public static string Format(object? value, DataType type)
     {
@@ -20,7 +23,7 @@ public static class ValueText
             case TypeKind.Int64 or TypeKind.Enum: return ((long)value).ToString(CultureInfo.InvariantCulture);
             case TypeKind.Float64: return TextFormat.Float((double)value);
             case TypeKind.Bool: return (bool)value ? "true" : "false";
-            case TypeKind.String: return System.Text.Json.JsonSerializer.Serialize((string)value);
+            case TypeKind.String: return System.Text.Json.JsonSerializer.Serialize((string)value, Relaxed);
             case TypeKind.Bytes:
             {
                 var sb = new StringBuilder("b\"");
