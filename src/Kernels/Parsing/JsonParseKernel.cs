@@ -202,28 +202,36 @@ internal sealed class JsonParseKernel : ParseKernel
     {
         if (r.TokenType != JsonTokenType.StartObject) return Expected(ref r, node);
         int count = node.Names.Length;
-        // Which fields arrived; fields missing at the end are null (or an error when required).
-        Span<bool> seen = count <= 64 ? stackalloc bool[count] : new bool[count];
+        // Which fields arrived (a bit per field up to 64, else an array); missing ones are null or an error at the end.
+        ulong seenBits = 0;
+        bool[]? seenWide = count > 64 ? new bool[count] : null;
         int expected = 0;
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
             int idx = -1;
             // Messages usually list fields in schema order: try the next one first.
-            if (expected < count && r.ValueTextEquals(node.Names[expected])) idx = expected;
+            if (expected < count && NameEquals(ref r, node.Names[expected])) idx = expected;
             else
                 for (int k = 0; k < count; k++)
-                    if (r.ValueTextEquals(node.Names[k])) { idx = k; break; }
+                    if (NameEquals(ref r, node.Names[k])) { idx = k; break; }
             r.Read();
             if (idx < 0) { r.Skip(); continue; }
-            if (seen[idx]) return WithField(new Failure("field appears twice in one object"), node, idx);
+            bool seen = seenWide is null ? (seenBits & (1UL << idx)) != 0 : seenWide[idx];
+            if (seen) return WithField(new Failure("field appears twice in one object"), node, idx);
             var f = Read(ref r, node.Children[idx], b.Children[idx]);
             if (f is not null) return WithField(f, node, idx);
-            seen[idx] = true;
+            if (seenWide is null) seenBits |= 1UL << idx;
+            else seenWide[idx] = true;
             expected = idx + 1;
+        }
+        if (seenWide is null && seenBits == (count == 64 ? ulong.MaxValue : (1UL << count) - 1))
+        {
+            b.EndStruct();
+            return null;
         }
         for (int k = 0; k < count; k++)
         {
-            if (seen[k]) continue;
+            if (seenWide is null ? (seenBits & (1UL << k)) != 0 : seenWide[k]) continue;
             if (!node.Children[k].Nullable)
                 return WithField(new Failure($"required field is missing (declare it {node.Children[k].Type}? if it may be absent)"), node, k);
             b.Children[k].AppendNull();
@@ -231,6 +239,10 @@ internal sealed class JsonParseKernel : ParseKernel
         b.EndStruct();
         return null;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool NameEquals(ref Utf8JsonReader r, byte[] name) =>
+        r.ValueIsEscaped || r.HasValueSequence ? r.ValueTextEquals(name) : r.ValueSpan.SequenceEqual(name);
 
     private static Failure WithField(Failure f, Node node, int idx)
     {

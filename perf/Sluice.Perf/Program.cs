@@ -1,0 +1,26 @@
+using System.Globalization;
+using BenchmarkDotNet.Running;
+using Sluice.Perf;
+
+// dotnet run -c Release --project perf/Sluice.Perf -- parse-project --messages 1000000 --json FILE
+// dotnet run -c Release --project perf/Sluice.Perf -- bench [BenchmarkDotNet args, e.g. --filter '*json*']
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    Console.WriteLine("usage: Sluice.Perf parse-project [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf bench [BenchmarkDotNet arguments]");
+    return args.Length == 0 ? 2 : 0;
+}
+
+string? Option(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+int IntOption(string name, int fallback) => Option(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+switch (args[0])
+{
+    case "parse-project":
+        return ParseProject.Run(IntOption("--messages", 1_000_000), Option("--json"), IntOption("--batch-size", 4096));
+    case "bench":
+        BenchmarkSwitcher.FromAssembly(typeof(ParseProject).Assembly).Run(args[1..]);
+        return 0;
+    default:
+        Console.Error.WriteLine($"unknown command '{args[0]}'; try --help");
+        return 2;
+}
