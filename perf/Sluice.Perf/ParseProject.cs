@@ -22,7 +22,7 @@ internal static class ParseProject
         var kernel = ParseKernel.For(UserMessages.Schema);
         var outputs = UserMessages.OutputExpressions.Select(e => Expression.Compile(e, UserMessages.Schema)).ToArray();
 
-        // Warm up both paths (tiered JIT, PGO) on a slice, then measure each twice and keep the best.
+        // Warm up both paths (tiered JIT, PGO) on a slice, then measure each three times and keep the best.
         SluiceOnce(batches.Take(Math.Max(1, batches.Count / 10)).ToList(), kernel, outputs);
         BaselineOnce(payloads.AsSpan(0, Math.Max(1, messages / 10)).ToArray());
         var (sluiceSeconds, sluiceAlloc) = Best(() => SluiceOnce(batches, kernel, outputs));
@@ -54,7 +54,7 @@ internal static class ParseProject
     private static (double Seconds, long Allocated) Best(Func<long> run)
     {
         var best = (Seconds: double.MaxValue, Allocated: 0L);
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < 3; i++)
         {
             GC.Collect();
             GC.WaitForPendingFinalizers();

@@ -115,7 +115,7 @@ internal sealed class PrimitiveBuilder<T>(DataType type, int capacity) : ColumnB
         Validity.AppendValid();
     }
 
-    private void Grow() => Array.Resize(ref _data, _data.Length * 2);
+    private void Grow() => Array.Resize(ref _data, Math.Max(64, _data.Length * 2));
 
     public override void AppendNull()
     {
@@ -147,7 +147,7 @@ internal sealed class PrimitiveBuilder<T>(DataType type, int capacity) : ColumnB
         var (nulls, nullCount) = Validity.Build();
         var values = new ArrowBuffer(new ReadOnlyMemory<byte>(_data, 0, _count * Unsafe.SizeOf<T>()));
         int n = _count;
-        _data = new byte[Math.Max(n, 4) * Unsafe.SizeOf<T>()];
+        _data = []; // a builder is rarely reused after Build; grow again on demand
         _count = 0;
         return ArrowValues.Primitive(Type, values, nulls, n, nullCount);
     }
@@ -161,7 +161,7 @@ internal sealed class BoolBuilder(DataType type, int capacity) : ColumnBuilder(t
 
     public void Append(bool value)
     {
-        if ((_count >> 3) >= _bits.Length) Array.Resize(ref _bits, _bits.Length * 2);
+        if ((_count >> 3) >= _bits.Length) Array.Resize(ref _bits, Math.Max(8, _bits.Length * 2));
         if (value) _bits[_count >> 3] |= (byte)(1 << (_count & 7));
         else _bits[_count >> 3] &= (byte)~(1 << (_count & 7));
         _count++;
@@ -198,7 +198,7 @@ internal sealed class BoolBuilder(DataType type, int capacity) : ColumnBuilder(t
         var (nulls, nullCount) = Validity.Build();
         var bits = _bits;
         int n = _count;
-        _bits = new byte[8];
+        _bits = new byte[1];
         _count = 0;
         return new BooleanArray(new ArrowBuffer(bits), nulls, n, nullCount, 0);
     }
@@ -243,7 +243,7 @@ internal sealed class BinaryBuilder : ColumnBuilder
     {
         _dataLength += written;
         int at = (_count + 1) * 4;
-        if (at + 4 > _offsets.Length) Array.Resize(ref _offsets, _offsets.Length * 2);
+        if (at + 4 > _offsets.Length) Array.Resize(ref _offsets, Math.Max(64, _offsets.Length * 2));
         Unsafe.WriteUnaligned(ref _offsets[at], _dataLength);
         _count++;
         Validity.AppendValid();
@@ -286,8 +286,8 @@ internal sealed class BinaryBuilder : ColumnBuilder
         int n = _count;
         var offsets = new ArrowBuffer(new ReadOnlyMemory<byte>(_offsets, 0, (n + 1) * 4));
         var data = new ArrowBuffer(new ReadOnlyMemory<byte>(_data, 0, _dataLength));
-        _offsets = new byte[(Math.Max(n, 4) + 1) * 4];
-        _data = new byte[Math.Max(_dataLength, 64)];
+        _offsets = new byte[8];
+        _data = [];
         _count = 0;
         _dataLength = 0;
         return Type.Kind == TypeKind.String
@@ -313,7 +313,7 @@ internal sealed class ListBuilder : ColumnBuilder
     /// <summary>Closes a list whose elements were appended to <see cref="Child"/> since the previous one.</summary>
     public void EndList()
     {
-        if (_count + 2 > _offsets.Length) Array.Resize(ref _offsets, _offsets.Length * 2);
+        if (_count + 2 > _offsets.Length) Array.Resize(ref _offsets, Math.Max(16, _offsets.Length * 2));
         _offsets[++_count] = Child.Length;
         Validity.AppendValid();
     }
@@ -352,7 +352,7 @@ internal sealed class ListBuilder : ColumnBuilder
         var (nulls, nullCount) = Validity.Build();
         int n = _count;
         var offsets = new ArrowBuffer(MemoryMarshal.AsBytes(_offsets.AsSpan(0, n + 1)).ToArray());
-        _offsets = new int[Math.Max(n, 4) + 1];
+        _offsets = new int[2];
         _count = 0;
         return new ListArray(Type.ToArrow(), n, offsets, Child.Build(), nulls, nullCount, 0);
     }

@@ -17,38 +17,18 @@ namespace Sluice.Kernels.Parsing;
 /// </summary>
 internal sealed class JsonParseKernel : ParseKernel
 {
-    private readonly Node _root;
+    private readonly JsonSchemaNode _root;
 
-    public JsonParseKernel(DataType type)
+    private readonly bool _fastPath;
+
+    public JsonParseKernel(DataType type, bool fastPath = true)
     {
+        _fastPath = fastPath;
         MessageType = type;
-        _root = new Node(type);
+        _root = new JsonSchemaNode(type);
     }
 
     public override DataType MessageType { get; }
-
-    /// <summary>The schema, compiled once: field names as UTF-8, enum members, children.</summary>
-    private sealed class Node
-    {
-        public Node(DataType type)
-        {
-            Type = type;
-            Kind = type.Kind;
-            if (type.Kind == TypeKind.Struct)
-            {
-                Names = type.Fields.Select(f => Encoding.UTF8.GetBytes(f.Name)).ToArray();
-                Children = type.Fields.Select(f => new Node(f.Type)).ToArray();
-            }
-            else if (type.Kind == TypeKind.List) Children = [new Node(type.Element!)];
-            else if (type.Kind == TypeKind.Enum) Names = type.Members.Select(m => Encoding.UTF8.GetBytes(m.Name)).ToArray();
-        }
-
-        public DataType Type { get; }
-        public TypeKind Kind { get; }
-        public bool Nullable => Type.IsNullable;
-        public byte[][] Names { get; } = [];
-        public Node[] Children { get; } = [];
-    }
 
     /// <summary>Carries an error out of the recursion; the path is built only on the way out of a failure.</summary>
     private sealed class Failure(string reason)
@@ -86,6 +66,12 @@ internal sealed class JsonParseKernel : ParseKernel
 
     private Failure? ParseOne(ReadOnlySpan<byte> json, ColumnBuilder root)
     {
+        if (_fastPath)
+        {
+            int mark = root.Length;
+            if (JsonFastScanner.TryParse(json, _root, root)) return null;
+            root.Truncate(mark);
+        }
         try
         {
             var r = new Utf8JsonReader(json);
@@ -105,7 +91,7 @@ internal sealed class JsonParseKernel : ParseKernel
         }
     }
 
-    private static Failure? Read(ref Utf8JsonReader r, Node node, ColumnBuilder b)
+    private static Failure? Read(ref Utf8JsonReader r, JsonSchemaNode node, ColumnBuilder b)
     {
         if (r.TokenType == JsonTokenType.Null)
         {
@@ -198,7 +184,7 @@ internal sealed class JsonParseKernel : ParseKernel
         }
     }
 
-    private static Failure? ReadStruct(ref Utf8JsonReader r, Node node, StructBuilder b)
+    private static Failure? ReadStruct(ref Utf8JsonReader r, JsonSchemaNode node, StructBuilder b)
     {
         if (r.TokenType != JsonTokenType.StartObject) return Expected(ref r, node);
         int count = node.Names.Length;
@@ -244,13 +230,13 @@ internal sealed class JsonParseKernel : ParseKernel
     private static bool NameEquals(ref Utf8JsonReader r, byte[] name) =>
         r.ValueIsEscaped || r.HasValueSequence ? r.ValueTextEquals(name) : r.ValueSpan.SequenceEqual(name);
 
-    private static Failure WithField(Failure f, Node node, int idx)
+    private static Failure WithField(Failure f, JsonSchemaNode node, int idx)
     {
         f.Path.Add("." + node.Type.Fields[idx].Name);
         return f;
     }
 
-    private static Failure Expected(ref Utf8JsonReader r, Node node) =>
+    private static Failure Expected(ref Utf8JsonReader r, JsonSchemaNode node) =>
         new($"expected {Describe(node.Type)} but got {Describe(ref r)}");
 
     private static string Describe(DataType t) => t.Kind switch
@@ -274,4 +260,30 @@ internal sealed class JsonParseKernel : ParseKernel
     };
 
     private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
+}
+
+/// <summary>The schema, compiled once: field names as UTF-8, enum members, children.</summary>
+internal sealed class JsonSchemaNode
+{
+    public JsonSchemaNode(DataType type)
+    {
+        Type = type;
+        Kind = type.Kind;
+        if (type.Kind == TypeKind.Struct)
+        {
+            Names = type.Fields.Select(f => Encoding.UTF8.GetBytes(f.Name)).ToArray();
+            PlainNames = type.Fields.All(f => f.Name.All(c => c >= 0x20 && c != '"' && c != '\\'));
+            Children = type.Fields.Select(f => new JsonSchemaNode(f.Type)).ToArray();
+        }
+        else if (type.Kind == TypeKind.List) Children = [new JsonSchemaNode(type.Element!)];
+        else if (type.Kind == TypeKind.Enum) Names = type.Members.Select(m => Encoding.UTF8.GetBytes(m.Name)).ToArray();
+    }
+
+    public DataType Type { get; }
+    public TypeKind Kind { get; }
+    public bool Nullable => Type.IsNullable;
+    public byte[][] Names { get; } = [];
+    /// <summary>No field name needs escaping in JSON, so keys can be matched byte for byte.</summary>
+    public bool PlainNames { get; }
+    public JsonSchemaNode[] Children { get; } = [];
 }

@@ -135,4 +135,44 @@ public class JsonParseKernelUnitTests
             for (int row = 0; row < r.RowCount; row++) ArrowValues.GetRow(r.Column, row, User);
         }, iter: 3000);
     }
+
+    [Fact]
+    public void Schema_specialized_fast_path_gives_exactly_what_the_general_path_gives()
+    {
+        var t = Scope.Parse("""{"id": "int64", "x": "float64?", "ok": "bool?", "name": "string", "tags": "list<int64?>?", "c?": {"p": "string", "e": "string?"}}""", "Fast");
+        var fast = new JsonParseKernel(t, fastPath: true);
+        var general = new JsonParseKernel(t, fastPath: false);
+        var ws = Gen.OneOf(Gen.Const(""), Gen.Const(" "), Gen.Const("\n\t "), Gen.Const("\r\n"));
+        var intText = Gen.Frequency((6, Gen.Long.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture))), (1, Gen.OneOf(Gen.Long.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            Gen.OneOf(Gen.Const("-0"), Gen.Const("007"), Gen.Const("1.0"), Gen.Const("1e2"), Gen.Const("9223372036854775808"),
+                Gen.Const("-9223372036854775808"), Gen.Const("99999999999999999999"), Gen.Const("-"), Gen.Const("\"1\""), Gen.Const("null")))));
+        var floatText = Gen.OneOf(Gen.Double.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)),
+            Gen.OneOf(Gen.Const("0.1"), Gen.Const("-2.5e-3"), Gen.Const("1E400"), Gen.Const(".5"), Gen.Const("1."), Gen.Const("01.5"), Gen.Const("3"), Gen.Const("null"), Gen.Const("NaN")));
+        var strText = Gen.OneOf(Gen.String[Gen.Char["abé \u00e9"], 0, 6].Select(v => "\"" + v + "\""),
+            Gen.OneOf(Gen.Const("\"a\\\"b\""), Gen.Const("\"\\u00e9\""), Gen.Const("\"tab\there\""), Gen.Const("null"), Gen.Const("5")));
+        var boolText = Gen.OneOf(Gen.Const("true"), Gen.Const("false"), Gen.Const("null"), Gen.Const("tru"));
+        var tagsText = Gen.OneOf(Gen.Const("[]"), Gen.Const("[1, null, 3]"), Gen.Const("[ 1 ,2]"), Gen.Const("null"), Gen.Const("[1,]"), Gen.Const("[\"x\"]"));
+        var cText = Gen.OneOf(Gen.Const("{\"p\": \"1\", \"e\": \"a@b\"}"), Gen.Const("{\"e\": null, \"p\": \"2\"}"), Gen.Const("{}"), Gen.Const("null"), Gen.Const("{\"p\": \"1\", \"p\": \"2\"}"));
+        var field = Gen.OneOf(
+            intText.Select(v => ("id", v)), floatText.Select(v => ("x", v)), boolText.Select(v => ("ok", v)), strText.Select(v => ("name", v)),
+            tagsText.Select(v => ("tags", v)), cText.Select(v => ("c", v)), Gen.Const(("unknown", "{\"deep\": [1, {}]}")));
+        var required = Gen.Select(Gen.Long, Gen.String[Gen.Char["abz é"], 0, 6], (id, n) => new[] { ("id", id.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("name", "\"" + n + "\"") });
+        var message = Gen.Select(required, field.Array[0, 6], ws, ws, (req, fields, w1, w2) =>
+            "{" + w1 + string.Join("," + w2, fields.Concat(req).Select(f => "\"" + f.Item1 + "\"" + w1 + ":" + w2 + f.Item2)) + w2 + "}");
+        long rows = 0, errors = 0;
+        message.Array[1, 20].Sample(batch =>
+        {
+            var input = ParseKernel.Messages(batch.Select(m => (byte[]?)Encoding.UTF8.GetBytes(m)));
+            var a = fast.Parse(input);
+            var b = general.Parse(input);
+            a.Errors.Should().BeEquivalentTo(b.Errors, o => o.WithStrictOrdering());
+            a.RowCount.Should().Be(b.RowCount);
+            for (int row = 0; row < a.RowCount; row++) Row(a, row, t).Should().Be(Row(b, row, t));
+            Interlocked.Add(ref rows, a.RowCount);
+            Interlocked.Add(ref errors, a.Errors.Count);
+        }, iter: 2000);
+        // Both outcomes must be well represented, or the comparison proves little.
+        rows.Should().BeGreaterThan(2000);
+        errors.Should().BeGreaterThan(1000);
+    }
 }
