@@ -43,6 +43,7 @@ internal static class ParseProject
             avg_message_bytes = Math.Round(avgBytes, 1),
             parse_only_msgs_per_s = Math.Round(messages / parseSeconds),
             tokenize_only_msgs_per_s = Math.Round(messages / tokenSeconds),
+            gc_loh_threshold_bytes = Convert.ToInt64(AppContext.GetData("System.GC.LOHThreshold") ?? 85_000, System.Globalization.CultureInfo.InvariantCulture),
         };
         Console.WriteLine($"parse-project: {result.msgs_per_s:N0} msgs/s vs baseline {result.baseline_msgs_per_s:N0} msgs/s = {result.ratio}x; " +
                           $"{result.bytes_allocated_per_msg} B/msg allocated (baseline {result.baseline_bytes_allocated_per_msg}); {result.avg_message_bytes} B/msg avg; " +
