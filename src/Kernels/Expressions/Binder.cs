@@ -71,7 +71,7 @@ public sealed class Binder
             Error(ErrorCodes.UnknownFunction, "F is the function namespace; call a function, e.g. F.lower(_.name)", n.Span);
         else if (TypeSyntax.IsBuiltinName(n.Name) || _scope?.ResolveType(n.Name) is not null)
             Error(ErrorCodes.TypeUsedAsExpression,
-                $"'{n.Name}' is a type, but an expression belongs here; map the feature to a message field such as _.{n.Name switch { "int" or "str" or "float" => "amount", _ => "field" }}", n.Span);
+                $"'{n.Name}' is a type, but an expression belongs here; map the feature to a message field (e.g. _.amount) or a literal", n.Span);
         else if (n.Name is "true" or "false" or "null" or "none")
             Error(ErrorCodes.UnknownName, $"unknown name '{n.Name}'; literals are written True, False and None", n.Span);
         else
