@@ -1,0 +1,380 @@
+using System.Text;
+using Sluice.Kernels.Diagnostics;
+using Sluice.Kernels.Expressions;
+using Sluice.Kernels.Types;
+using Sluice.Pipeline.Definitions;
+
+namespace Sluice.Pipeline.Compilation;
+
+/// <summary>
+/// Turns a <see cref="DefinitionSet"/> into immutable plans, reporting every error of the file at once with its
+/// stable code, resolver, feature and file:line:col. Nothing here runs per message.
+/// </summary>
+public sealed class DefinitionCompiler : ITypeScope
+{
+    private static readonly Dictionary<string, string[]> SourceKeys = new(StringComparer.Ordinal)
+    {
+        ["kafka"] = ["bootstrap_servers", "topic", "client_id_prefix", "group_id_prefix", "security_protocol", "sasl_mechanism",
+                     "sasl_username", "sasl_password", "ssl_ca_location", "late_arrival_deadline", "dead_letter_queue_topic"],
+        ["recording"] = ["path", "late_arrival_deadline", "dead_letter_queue_topic"],
+        ["pubsub"] = ["project_id", "subscription_id", "credentials", "late_arrival_deadline", "dead_letter_queue_topic"],
+        ["kinesis"] = ["stream_name", "region_name", "endpoint_url", "aws_access_key_id", "aws_secret_access_key", "start_position",
+                       "late_arrival_deadline", "dead_letter_queue_topic"],
+    };
+
+    /// <summary>The struct that <c>include_message_envelope</c> adds to the message as <c>_.__envelope__</c>.</summary>
+    public static readonly DataType Envelope = DataType.StructOf("MessageEnvelope",
+    [
+        new StructField("topic", DataType.String), new StructField("partition", DataType.Int64), new StructField("offset", DataType.Int64),
+        new StructField("timestamp", DataType.Timestamp), new StructField("key", DataType.Bytes.WithNullable(true)),
+        new StructField("headers", DataType.ListOf(DataType.StructOf("Header", [new StructField("name", DataType.String), new StructField("value", DataType.Bytes)]))),
+    ]);
+
+    private readonly DefinitionSet _set;
+    private readonly List<DefinitionDiagnostic> _errors = [];
+    private readonly Dictionary<string, MessageDef> _messageDefs;
+    private readonly Dictionary<string, DataType?> _messageTypes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _resolving = new(StringComparer.Ordinal);
+
+    private DefinitionCompiler(DefinitionSet set)
+    {
+        _set = set;
+        _messageDefs = set.Messages.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+    }
+
+    /// <summary>Compiles; null with all errors when the definitions have any.</summary>
+    public static CompiledDefinitions? Compile(DefinitionSet set, out IReadOnlyList<DefinitionDiagnostic> errors)
+    {
+        var c = new DefinitionCompiler(set);
+        var result = c.Run();
+        errors = c._errors;
+        return c._errors.Count == 0 ? result : null;
+    }
+
+    /// <summary>Loads and compiles a definition file in one step (all errors of both phases).</summary>
+    public static CompiledDefinitions? CompileFile(string path, out IReadOnlyList<DefinitionDiagnostic> errors)
+    {
+        var set = YamlDefinitionLoader.Load(File.ReadAllText(path), path, out errors);
+        return set is null ? null : Compile(set, out errors);
+    }
+
+    DataType? ITypeScope.ResolveType(string name) => _messageDefs.ContainsKey(name) ? MessageType(name, null) : null;
+
+    private void Error(string code, string message, SourceLocation at, string? resolver = null, string? feature = null) =>
+        _errors.Add(new DefinitionDiagnostic(code, message, at, resolver, feature));
+
+    private CompiledDefinitions Run()
+    {
+        foreach (var m in _set.Messages) MessageType(m.Name, null);
+        foreach (var p in _set.Protos)
+            Error(DefinitionErrorCodes.NotAvailable, "protos: protobuf message types arrive with protobuf support; they are not available yet", p.Location);
+        var sources = new Dictionary<string, SourceDef>(StringComparer.Ordinal);
+        foreach (var s in _set.Sources)
+        {
+            CheckSource(s);
+            sources[s.Name] = s;
+        }
+        var classes = _set.FeatureClasses.Select(CompileClass).Where(c => c is not null).Select(c => c!).ToList();
+        var byName = classes.ToDictionary(c => c.Name, StringComparer.Ordinal);
+        var resolvers = new List<ResolverPlan>();
+        foreach (var r in _set.Resolvers)
+            if (CompileResolver(r, byName, sources) is { } plan) resolvers.Add(plan);
+        CheckSinks(resolvers, classes);
+        return new CompiledDefinitions(classes, resolvers, sources);
+    }
+
+    // ---- message types ----
+
+    private DataType? MessageType(string name, SourceLocation? usedAt)
+    {
+        if (_messageTypes.TryGetValue(name, out var done)) return done;
+        var def = _messageDefs[name];
+        if (!_resolving.Add(name))
+        {
+            Error(DefinitionErrorCodes.RecursiveType,
+                $"message {name} contains itself; recursive types have no fixed columns (extract the fields you need with a parse expression)", usedAt ?? def.Location);
+            return null;
+        }
+        var fields = new List<StructField>();
+        bool ok = true;
+        foreach (var (field, type) in def.Fields)
+        {
+            var t = FieldType(type, $"{name}.{field}");
+            if (t is null) ok = false;
+            else fields.Add(new StructField(field, t));
+        }
+        _resolving.Remove(name);
+        var result = ok ? DataType.StructOf(name, fields) : null;
+        _messageTypes[name] = result;
+        return result;
+    }
+
+    private DataType? FieldType(Located<string> type, string what)
+    {
+        string? missing = null;
+        var t = TypeSyntax.TryParse(type.Value, n =>
+        {
+            if (_messageDefs.ContainsKey(n)) return MessageType(n, type.Location);
+            missing = n;
+            return null;
+        }, out var error);
+        if (t is not null) return t;
+        if (error is not null && error.StartsWith("unknown type", StringComparison.Ordinal))
+        {
+            if (missing is not null && _messageDefs.ContainsKey(missing)) return null; // already reported (recursion)
+            var s = Suggest(missing ?? type.Value, _messageDefs.Keys);
+            Error(DefinitionErrorCodes.UnknownFieldType,
+                $"{what}: {error}{(s is null ? "" : $"; did you mean '{s}'?")} (types: int64, float64, bool, string, bytes, timestamp, date, list<T>, a declared message; ? for nullable)", type.Location);
+        }
+        else Error(DefinitionErrorCodes.UnsupportedFieldType, $"{what}: {error}", type.Location);
+        return null;
+    }
+
+    // ---- sources ----
+
+    private void CheckSource(SourceDef s)
+    {
+        if (!SourceKeys.TryGetValue(s.Kind.Value, out var keys))
+        {
+            Error(DefinitionErrorCodes.NotAvailable, $"source {s.Name}: unknown kind '{s.Kind.Value}'; kinds: {string.Join(", ", SourceKeys.Keys)}", s.Kind.Location);
+            return;
+        }
+        foreach (var (key, value) in s.Options)
+        {
+            if (key.StartsWith("additional_kafka_args.", StringComparison.Ordinal) && s.Kind.Value == "kafka") continue;
+            if (!keys.Contains(key))
+                Error(DefinitionErrorCodes.UnknownKey, $"source {s.Name}: unknown key '{key}' for a {s.Kind.Value} source; known keys: {string.Join(", ", keys)}", value.Location);
+        }
+        if (s.Options.TryGetValue("late_arrival_deadline", out var late) && Durations.TryParse(late.Value) is null)
+            Error(DefinitionErrorCodes.InvalidDuration, $"source {s.Name}: late_arrival_deadline '{late.Value}' is not a duration (e.g. 30s, 15m, 1h, 7d)", late.Location);
+    }
+
+    // ---- feature classes ----
+
+    private static string Snake(string name)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (i > 0 && char.IsUpper(name[i]) && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1])))) sb.Append('_');
+            sb.Append(char.ToLowerInvariant(name[i]));
+        }
+        return sb.ToString();
+    }
+
+    private FeatureClassPlan? CompileClass(FeatureClassDef c)
+    {
+        var ns = Snake(c.Name);
+        TimeSpan? staleness = null;
+        if (c.MaxStaleness is { } ms && (staleness = Durations.TryParse(ms.Value)) is null)
+            Error(DefinitionErrorCodes.InvalidDuration, $"feature class {c.Name}: max_staleness '{ms.Value}' is not a duration (e.g. 30d)", ms.Location);
+        var primaries = c.Features.Where(f => f.Primary).ToList();
+        if (primaries.Count != 1)
+            Error(DefinitionErrorCodes.BadFeatureClass,
+                primaries.Count == 0 ? $"feature class {c.Name} has no primary key; mark one feature {{type: int64, primary: true}}"
+                                     : $"feature class {c.Name} has {primaries.Count} primary keys; mark exactly one", c.Location);
+        if (c.Features.Count(f => f.FeatureTime) > 1)
+            Error(DefinitionErrorCodes.BadFeatureClass, $"feature class {c.Name} marks more than one feature_time feature", c.Location);
+
+        var plain = new List<FeaturePlan>();
+        var types = new Dictionary<string, DataType>(StringComparer.Ordinal);
+        foreach (var f in c.Features)
+        {
+            var t = FieldType(f.Type, $"{c.Name}.{f.Name}");
+            if (t is null) continue;
+            types[f.Name] = t;
+            if (f.FeatureTime && t.Kind != TypeKind.Timestamp)
+                Error(DefinitionErrorCodes.BadFeatureClass, $"feature_time feature {c.Name}.{f.Name} must be a timestamp, not {t}", f.Location);
+            if (f.Primary && (t.IsNullable || t.Kind is not (TypeKind.Int64 or TypeKind.String or TypeKind.Bytes)))
+                Error(DefinitionErrorCodes.BadFeatureClass, $"primary key {c.Name}.{f.Name} must be a non-nullable int64, string or bytes, not {t}", f.Location);
+        }
+        // Derived features read the other features of the class: _ is the row of plain features.
+        var row = DataType.StructOf(c.Name, c.Features.Where(f => f.Expression is null && types.ContainsKey(f.Name)).Select(f => new StructField(f.Name, types[f.Name])));
+        var features = new List<FeaturePlan>();
+        foreach (var f in c.Features)
+        {
+            if (!types.TryGetValue(f.Name, out var t)) continue;
+            CompiledExpression? derived = null;
+            if (f.Expression is { } e)
+                derived = CheckExpression(e, row, t, null, $"{ns}.{f.Name}");
+            features.Add(new FeaturePlan($"{ns}.{f.Name}", f.Name, t, f.Primary, f.FeatureTime, derived));
+        }
+        return primaries.Count == 1 ? new FeatureClassPlan(c.Name, ns, features, staleness) : null;
+    }
+
+    // ---- expressions ----
+
+    /// <summary>Checks an expression; maps its diagnostics to file:line:col; checks the result fits <paramref name="target"/>.</summary>
+    private CompiledExpression? CheckExpression(Located<string> e, DataType root, DataType? target, string? resolver, string? feature)
+    {
+        var ir = Expression.Check(e.Value, root, this, out var diagnostics);
+        if (ir is null)
+        {
+            foreach (var d in diagnostics)
+            {
+                var (line, col, _) = Diagnostic.Locate(e.Value, d.Span.Start);
+                var at = line == 1 ? e.Location.Offset(col - 1) : e.Location with { Line = e.Location.Line + line - 1, Column = col };
+                Error(d.Code, d.Message, at, resolver, feature);
+            }
+            return null;
+        }
+        if (target is not null && !Fits(ir.Type, target))
+        {
+            var hint = ir.Type.IsNumeric && target.Kind == TypeKind.Timestamp ? "; wrap it in F.from_unix_seconds (or F.from_unix_milliseconds)"
+                : target.Kind == TypeKind.String ? "; convert it with F.cast(x, string)" : "; convert it with F.cast";
+            Error(DefinitionErrorCodes.FeatureTypeMismatch,
+                $"feature '{feature}' expects {target} but the expression yields {ir.Type}{hint}", e.Location, resolver, feature);
+            return null;
+        }
+        return Expression.Compile(ir);
+    }
+
+    /// <summary>Nullability is checked per message at run time; the shape must match now (int64 may widen to float64).</summary>
+    private static bool Fits(DataType actual, DataType target) =>
+        actual.Kind == TypeKind.Null || actual.SameShape(target) || (actual.Kind == TypeKind.Int64 && target.Kind == TypeKind.Float64) ||
+        (actual.Kind == TypeKind.List && target.Kind == TypeKind.List && Fits(actual.Element!, target.Element!));
+
+    // ---- resolvers ----
+
+    private ResolverPlan? CompileResolver(ResolverDef r, Dictionary<string, FeatureClassPlan> classes, Dictionary<string, SourceDef> sources)
+    {
+        int errorsBefore = _errors.Count;
+        SourceDef? source = null;
+        if (r.Source is { } src && !sources.TryGetValue(src.Value, out source))
+        {
+            var s = Suggest(src.Value, sources.Keys);
+            Error(DefinitionErrorCodes.UnknownSource, $"unknown source '{src.Value}'{(s is null ? "" : $"; did you mean '{s}'?")} (sources: {string.Join(", ", sources.Keys)})", src.Location, r.Name);
+        }
+
+        DataType? message = null;
+        if (r.MessageType is { } mt)
+        {
+            message = mt.Value switch
+            {
+                "string" or "str" => DataType.String,
+                "bytes" => DataType.Bytes,
+                _ when _messageDefs.ContainsKey(mt.Value) => MessageType(mt.Value, mt.Location),
+                _ => null,
+            };
+            if (message is null && !_messageDefs.ContainsKey(mt.Value))
+            {
+                var s = Suggest(mt.Value, _messageDefs.Keys);
+                Error(DefinitionErrorCodes.UnknownMessageType,
+                    $"unknown message type '{mt.Value}'{(s is null ? "" : $"; did you mean '{s}'?")} (declared: {string.Join(", ", _messageDefs.Keys.Append("string").Append("bytes"))})", mt.Location, r.Name);
+            }
+        }
+
+        var root = message;
+        if (r.IncludeMessageEnvelope && message is not null)
+        {
+            if (message.Kind != TypeKind.Struct)
+                Error(DefinitionErrorCodes.NotAvailable, "include_message_envelope needs a struct message type (the envelope is the field _.__envelope__)", r.Location, r.Name);
+            else root = DataType.StructOf(message.Name!, message.Fields.Append(new StructField("__envelope__", Envelope)));
+        }
+
+        CompiledExpression? parse = null;
+        if (r.Parse is { } p && message is not null)
+        {
+            parse = CheckExpression(p, DataType.Bytes, null, r.Name, null);
+            if (parse is not null && !Fits(parse.Type, message))
+            {
+                Error(DefinitionErrorCodes.ParseTypeMismatch, $"the parse expression yields {parse.Type} but message_type is {message}; it must yield the message type or None", p.Location, r.Name);
+                parse = null;
+            }
+        }
+
+        // Output features: one class, its primary key included, no derived features.
+        FeatureClassPlan? cls = null;
+        var outputs = new List<OutputPlan>();
+        foreach (var o in r.OutputFeatures)
+        {
+            int dot = o.Feature.Value.IndexOf('.', StringComparison.Ordinal);
+            var className = dot < 0 ? o.Feature.Value : o.Feature.Value[..dot];
+            var featureName = dot < 0 ? "" : o.Feature.Value[(dot + 1)..];
+            if (!classes.TryGetValue(className, out var c))
+            {
+                if (!_set.FeatureClasses.Any(x => x.Name == className))
+                    Error(DefinitionErrorCodes.UnknownFeature, $"unknown feature class '{className}' in '{o.Feature.Value}'; write Class.feature", o.Feature.Location, r.Name, o.Feature.Value);
+                continue;
+            }
+            var f = c.Features.FirstOrDefault(x => x.Name == featureName);
+            if (f is null)
+            {
+                var s = Suggest(featureName, c.Features.Select(x => x.Name));
+                Error(DefinitionErrorCodes.UnknownFeature,
+                    $"feature class {c.Name} declares no feature '{featureName}'{(s is null ? "" : $"; did you mean '{s}'?")}; declare it under features: {c.Name}", o.Feature.Location, r.Name, o.Feature.Value);
+                continue;
+            }
+            if (cls is not null && cls != c)
+            {
+                Error(DefinitionErrorCodes.BadOutputFeatures, $"a resolver writes one feature class; this one writes {cls.Name} and {c.Name}", o.Feature.Location, r.Name, f.Fqn);
+                continue;
+            }
+            cls = c;
+            if (f.Derived is not null)
+            {
+                Error(DefinitionErrorCodes.BadOutputFeatures, $"{f.Fqn} is derived from other features; it cannot also be mapped from the message", o.Feature.Location, r.Name, f.Fqn);
+                continue;
+            }
+            if (root is null) continue;
+            if (CheckExpression(o.Expression, root, f.Type, r.Name, f.Fqn) is { } e) outputs.Add(new OutputPlan(f, e));
+        }
+        if (cls is not null && r.OutputFeatures.Count > 0 && !r.OutputFeatures.Any(o => o.Feature.Value == $"{cls.Name}.{cls.Primary.Name}"))
+            Error(DefinitionErrorCodes.BadOutputFeatures, $"the resolver does not map the primary key {cls.Name}.{cls.Primary.Name}; every written row needs it", r.Location, r.Name);
+
+        CompiledExpression? dedupKey = null;
+        TimeSpan? window = null;
+        if (r.Deduplication is { } d && root is not null)
+        {
+            dedupKey = CheckExpression(d.On, root, null, r.Name, null);
+            if (dedupKey is not null && dedupKey.Type.Kind is TypeKind.List or TypeKind.Struct)
+                Error(DefinitionErrorCodes.BadDeduplicationKey, $"the deduplication key is {dedupKey.Type}; use a scalar such as _.id or F.concat(_.a, \"-\", _.b)", d.On.Location, r.Name);
+            if ((window = Durations.TryParse(d.Within.Value)) is null)
+                Error(DefinitionErrorCodes.InvalidDuration, $"within '{d.Within.Value}' is not a duration (e.g. 24h, 7d)", d.Within.Location, r.Name);
+        }
+
+        SinkPlan? sink = null;
+        if (r.Sink is { } sk)
+        {
+            if (!sources.ContainsKey(sk.SendTo.Value))
+                Error(DefinitionErrorCodes.UnknownSinkTarget, $"sink send_to '{sk.SendTo.Value}' is not a declared source (sources: {string.Join(", ", sources.Keys)})", sk.SendTo.Location, r.Name);
+            if (sk.Format.Value is not ("json" or "ipc_stream"))
+                Error(DefinitionErrorCodes.WrongShape, $"sink format '{sk.Format.Value}' is not one of json, ipc_stream", sk.Format.Location, r.Name);
+            sink = new SinkPlan(sk.SendTo.Value, sk.OutputFeatures.Select(f => f.Value).ToList(), sk.Format.Value);
+        }
+
+        if (_errors.Count != errorsBefore || source is null || message is null || cls is null) return null;
+        return new ResolverPlan(r.Name, source, message, parse, cls, outputs,
+            r.HeaderFilters.Select(h => new HeaderFilterPlan(h.Name.Value, h.Values)).ToList(), dedupKey, window, sink,
+            r.SkipOnline, r.SkipOffline, r.Environments, r.IncludeMessageEnvelope);
+    }
+
+    /// <summary>Every sink feature must be written by some resolver or derived in a class some resolver writes.</summary>
+    private void CheckSinks(List<ResolverPlan> resolvers, List<FeatureClassPlan> classes)
+    {
+        var produced = resolvers.SelectMany(r => r.Outputs.Select(o => o.Feature.Fqn)).ToHashSet(StringComparer.Ordinal);
+        foreach (var r in resolvers.Select(r => r.Class).Distinct())
+            foreach (var f in r.Features.Where(f => f.Derived is not null)) produced.Add(f.Fqn);
+        foreach (var r in _set.Resolvers)
+        {
+            if (r.Sink is null) continue;
+            foreach (var f in r.Sink.OutputFeatures)
+            {
+                var fqn = Fqn(f.Value, classes);
+                if (fqn is null || !produced.Contains(fqn))
+                    Error(DefinitionErrorCodes.SinkFeatureNotProduced,
+                        $"sink feature '{f.Value}' is not produced by any resolver (map it in output_features, or declare it derived)", f.Location, r.Name, f.Value);
+            }
+        }
+    }
+
+    private static string? Fqn(string written, List<FeatureClassPlan> classes)
+    {
+        int dot = written.IndexOf('.', StringComparison.Ordinal);
+        if (dot < 0) return null;
+        var c = classes.FirstOrDefault(x => x.Name == written[..dot] || x.Namespace == written[..dot]);
+        return c is null ? null : $"{c.Namespace}.{written[(dot + 1)..]}";
+    }
+
+    private static string? Suggest(string name, IEnumerable<string> candidates) => Sluice.Kernels.Expressions.Suggest.Closest(name, candidates);
+}

@@ -1,0 +1,53 @@
+using Sluice.Kernels.Expressions;
+using Sluice.Kernels.Types;
+using Sluice.Pipeline.Definitions;
+
+namespace Sluice.Pipeline.Compilation;
+
+/// <summary>A feature with its fully qualified name (<c>user.email_address</c>) and, when derived, its compiled expression.</summary>
+public sealed record FeaturePlan(string Fqn, string Name, DataType Type, bool Primary, bool FeatureTime, CompiledExpression? Derived);
+
+/// <summary>A checked feature class.</summary>
+public sealed record FeatureClassPlan(string Name, string Namespace, IReadOnlyList<FeaturePlan> Features, TimeSpan? MaxStaleness)
+{
+    /// <summary>The primary-key feature.</summary>
+    public FeaturePlan Primary => Features.First(f => f.Primary);
+    /// <summary>The feature-time feature, if declared.</summary>
+    public FeaturePlan? FeatureTime => Features.FirstOrDefault(f => f.FeatureTime);
+}
+
+/// <summary>One output feature of a resolver and the expression that computes it.</summary>
+public sealed record OutputPlan(FeaturePlan Feature, CompiledExpression Expression);
+
+/// <summary>Where a resolver's sink writes, which features, in which encoding.</summary>
+public sealed record SinkPlan(string Target, IReadOnlyList<string> Fqns, string Format);
+
+/// <summary>A header filter: the header must equal one of the values.</summary>
+public sealed record HeaderFilterPlan(string Name, IReadOnlyList<byte[]> Values);
+
+/// <summary>An immutable, checked resolver: everything the block graph needs, no names left to look up.</summary>
+public sealed record ResolverPlan(
+    string Name,
+    SourceDef Source,
+    DataType MessageType,
+    CompiledExpression? Parse,
+    FeatureClassPlan Class,
+    IReadOnlyList<OutputPlan> Outputs,
+    IReadOnlyList<HeaderFilterPlan> HeaderFilters,
+    CompiledExpression? DeduplicationKey,
+    TimeSpan? DeduplicationWindow,
+    SinkPlan? Sink,
+    bool SkipOnline,
+    bool SkipOffline,
+    IReadOnlyList<string>? Environments,
+    bool IncludeMessageEnvelope)
+{
+    /// <summary>Whether the resolver runs in <paramref name="environment"/> (all run when none is listed or none is active).</summary>
+    public bool RunsIn(string? environment) => Environments is null || environment is null || Environments.Contains(environment);
+}
+
+/// <summary>The compiled definition file.</summary>
+public sealed record CompiledDefinitions(
+    IReadOnlyList<FeatureClassPlan> Classes,
+    IReadOnlyList<ResolverPlan> Resolvers,
+    IReadOnlyDictionary<string, SourceDef> Sources);
