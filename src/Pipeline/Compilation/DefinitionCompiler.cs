@@ -51,11 +51,23 @@ public sealed class DefinitionCompiler : ITypeScope
         return c._errors.Count == 0 ? result : null;
     }
 
-    /// <summary>Loads and compiles a definition file in one step (all errors of both phases).</summary>
-    public static CompiledDefinitions? CompileFile(string path, out IReadOnlyList<DefinitionDiagnostic> errors)
+    /// <summary>Loads and compiles a definition file in one step, reporting the errors of both phases together.</summary>
+    public static CompiledDefinitions? CompileFile(string path, out IReadOnlyList<DefinitionDiagnostic> errors) =>
+        CompileText(File.ReadAllText(path), path, out errors);
+
+    /// <summary>Loads and compiles definition text; <paramref name="file"/> names it in locations.</summary>
+    public static CompiledDefinitions? CompileText(string text, string file, out IReadOnlyList<DefinitionDiagnostic> errors,
+        Func<string, string?>? environment = null)
     {
-        var set = YamlDefinitionLoader.Load(File.ReadAllText(path), path, out errors);
-        return set is null ? null : Compile(set, out errors);
+        var set = YamlDefinitionLoader.Load(text, file, out var loadErrors, environment);
+        if (set is null)
+        {
+            errors = loadErrors;
+            return null;
+        }
+        var compiled = Compile(set, out var compileErrors);
+        errors = [.. loadErrors, .. compileErrors];
+        return errors.Count == 0 ? compiled : null;
     }
 
     DataType? ITypeScope.ResolveType(string name) => _messageDefs.ContainsKey(name) ? MessageType(name, null) : null;

@@ -28,14 +28,18 @@ public sealed partial class YamlDefinitionLoader
         _environment = environment;
     }
 
-    /// <summary>Loads definitions from YAML text; <paramref name="file"/> names it in locations.</summary>
+    /// <summary>
+    /// Loads definitions from YAML text; <paramref name="file"/> names it in locations. The set comes back even when
+    /// some entries had errors (those entries are left out or partial), so that the compiler can report its own errors
+    /// of the same file too; it is null only when the text is not YAML at all.
+    /// </summary>
     public static DefinitionSet? Load(string text, string file, out IReadOnlyList<DefinitionDiagnostic> errors,
         Func<string, string?>? environment = null)
     {
         var loader = new YamlDefinitionLoader(file, environment ?? Environment.GetEnvironmentVariable);
         var set = loader.Read(text);
         errors = loader._errors;
-        return loader._errors.Count == 0 ? set : null;
+        return set;
     }
 
     private SourceLocation At(YamlNode n) => new(_file, (int)n.Start.Line, (int)n.Start.Column);

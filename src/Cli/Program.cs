@@ -1,0 +1,1 @@
+return Sluice.Cli.CliApp.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,153 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+using Apache.Arrow.Ipc;
+using Sluice.Pipeline.Messages;
+
+namespace Sluice.Sources.Recording;
+
+/// <summary>
+/// Recordings of captured messages (DESIGN.md section 6), by extension: <c>.jsonl</c>, one JSON object per line as
+/// <c>kcat -C -J</c> prints it (<c>topic, partition, offset, ts</c> in ms<c>, key, payload, headers</c> as a flat
+/// [name, value, ...] array), also accepting <c>value</c> for <c>payload</c>, <c>value_b64</c>/<c>key_b64</c> for
+/// binary, <c>headers</c> as an object and <c>timestamp</c> for <c>ts</c>; and <c>.arrows</c>, an Arrow IPC stream
+/// with the <see cref="MessageBatch"/> schema (the fast path).
+/// </summary>
+public static class RecordingFile
+{
+    /// <summary>Reads a recording in batches of at most <paramref name="batchSize"/> messages (.arrows keeps its own batches).</summary>
+    /// <exception cref="InvalidDataException">A line or batch that is not a message, naming file and line.</exception>
+    public static async IAsyncEnumerable<MessageBatch> ReadAsync(string path, int batchSize = 4096,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (IsArrows(path))
+        {
+            await using var stream = File.OpenRead(path);
+            using var reader = new ArrowStreamReader(stream);
+            while (await reader.ReadNextRecordBatchAsync(cancellationToken) is { } batch)
+                yield return MessageBatch.From(batch);
+            yield break;
+        }
+        if (!path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"{path}: a recording must be .jsonl or .arrows");
+        var builder = new MessageBatch.Builder();
+        int line = 0;
+        await foreach (var text in File.ReadLinesAsync(path, cancellationToken))
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            AppendJsonLine(builder, text, path, line);
+            if (builder.Length >= batchSize) yield return builder.Build();
+        }
+        if (builder.Length > 0) yield return builder.Build();
+    }
+
+    private static bool IsArrows(string path) => path.EndsWith(".arrows", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".arrow", StringComparison.OrdinalIgnoreCase);
+
+    internal static void AppendJsonLine(MessageBatch.Builder builder, string text, string path, int line)
+    {
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(text); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}:{line}: not a JSON object: {e.Message}"); }
+        using (doc)
+        {
+            var o = doc.RootElement;
+            if (o.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}:{line}: each line must be a JSON object (kcat -J format)");
+            try
+            {
+                string topic = o.TryGetProperty("topic", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : Path.GetFileNameWithoutExtension(path);
+                int partition = o.TryGetProperty("partition", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32() : 0;
+                long offset = o.TryGetProperty("offset", out var off) && off.ValueKind == JsonValueKind.Number ? off.GetInt64() : line - 1;
+                long ms = (o.TryGetProperty("ts", out var ts) || o.TryGetProperty("timestamp", out ts)) && ts.ValueKind == JsonValueKind.Number ? ts.GetInt64() : 0;
+                var key = Bytes(o, "key", "key_b64");
+                var value = Bytes(o, "payload", "value_b64") ?? Bytes(o, "value", "value_b64");
+                builder.Append(topic, partition, offset, checked(ms * 1000), key, value, Headers(o));
+            }
+            catch (Exception e) when (e is FormatException or InvalidOperationException or OverflowException)
+            {
+                throw new InvalidDataException($"{path}:{line}: {e.Message}");
+            }
+        }
+    }
+
+    private static byte[]? Bytes(JsonElement o, string textName, string base64Name)
+    {
+        if (o.TryGetProperty(base64Name, out var b64) && b64.ValueKind == JsonValueKind.String) return Convert.FromBase64String(b64.GetString()!);
+        if (!o.TryGetProperty(textName, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        // A payload written as a JSON object rather than a string is taken as its JSON text.
+        return v.ValueKind == JsonValueKind.String ? Encoding.UTF8.GetBytes(v.GetString()!) : Encoding.UTF8.GetBytes(v.GetRawText());
+    }
+
+    private static List<KeyValuePair<string, byte[]>>? Headers(JsonElement o)
+    {
+        if (!o.TryGetProperty("headers", out var h) || h.ValueKind == JsonValueKind.Null) return null;
+        var result = new List<KeyValuePair<string, byte[]>>();
+        static byte[] Value(JsonElement v) => v.ValueKind == JsonValueKind.Null ? [] : Encoding.UTF8.GetBytes(v.ValueKind == JsonValueKind.String ? v.GetString()! : v.GetRawText());
+        if (h.ValueKind == JsonValueKind.Object)
+            foreach (var p in h.EnumerateObject()) result.Add(new(p.Name, Value(p.Value)));
+        else if (h.ValueKind == JsonValueKind.Array)
+        {
+            var items = h.EnumerateArray().ToList();
+            if (items.Count % 2 != 0) throw new FormatException("headers must be a flat [name, value, name, value, ...] array (kcat -J) or an object");
+            for (int i = 0; i < items.Count; i += 2) result.Add(new(items[i].GetString() ?? "", Value(items[i + 1])));
+        }
+        else throw new FormatException("headers must be an array or an object");
+        return result;
+    }
+
+    /// <summary>Writes batches as a recording: <c>.arrows</c> as an Arrow IPC stream, <c>.jsonl</c> in kcat -J form.</summary>
+    public static async Task WriteAsync(string path, IAsyncEnumerable<MessageBatch> batches, CancellationToken cancellationToken = default)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        await using var stream = File.Create(path);
+        if (IsArrows(path))
+        {
+            using var writer = new ArrowStreamWriter(stream, MessageBatch.Schema);
+            await foreach (var b in batches.WithCancellation(cancellationToken))
+                await writer.WriteRecordBatchAsync(b.Batch, cancellationToken);
+            await writer.WriteEndAsync(cancellationToken);
+            return;
+        }
+        await using var text = new StreamWriter(stream, new UTF8Encoding(false));
+        await foreach (var b in batches.WithCancellation(cancellationToken))
+            for (int i = 0; i < b.Length; i++)
+                await text.WriteLineAsync(JsonLine(b, i));
+    }
+
+    private static string JsonLine(MessageBatch b, int i)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteString("topic", b.Topic.GetString(i));
+            w.WriteNumber("partition", b.Partition.GetValue(i)!.Value);
+            w.WriteNumber("offset", b.Offset.GetValue(i)!.Value);
+            w.WriteNumber("ts", b.Timestamp.GetValue(i)!.Value / 1000);
+            WriteBytes(w, "key", "key_b64", b.Key, i);
+            WriteBytes(w, "payload", "value_b64", b.Value, i);
+            w.WriteStartArray("headers");
+            var headers = (Apache.Arrow.StructArray)b.Headers.Values;
+            var names = (Apache.Arrow.StringArray)headers.Fields[0];
+            var values = (Apache.Arrow.BinaryArray)headers.Fields[1];
+            for (int k = b.Headers.ValueOffsets[i]; k < b.Headers.ValueOffsets[i + 1]; k++)
+            {
+                w.WriteStringValue(names.GetString(k));
+                w.WriteStringValue(Encoding.UTF8.GetString(values.GetBytes(k)));
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    private static void WriteBytes(Utf8JsonWriter w, string textName, string base64Name, Apache.Arrow.BinaryArray column, int i)
+    {
+        if (column.IsNull(i)) { w.WriteNull(textName); return; }
+        var bytes = column.GetBytes(i);
+        if (Utf8.IsValid(bytes)) w.WriteString(textName, bytes);
+        else w.WriteBase64String(base64Name, bytes);
+    }
+}
