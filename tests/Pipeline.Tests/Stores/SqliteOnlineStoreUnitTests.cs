@@ -1,0 +1,78 @@
+using System.Text;
+using FluentAssertions;
+using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Execution;
+using Sluice.Pipeline.Messages;
+using Sluice.Pipeline.Stores;
+
+namespace Sluice.Pipeline.Tests.Stores;
+
+/// <summary>The embedded online store on a real SQLite file in a temp folder (no server needed).</summary>
+public sealed class SqliteOnlineStoreUnitTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sluice-online-").FullName;
+    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private SqliteOnlineStore _store = null!;
+    private readonly ResolverPlan _users = DefinitionCompiler.CompileFile(Path.Combine(AppContext.BaseDirectory, "Definitions", "seed.yaml"), out _)!
+        .Resolvers.Single(r => r.Name == "get_users_stream");
+
+    public async Task InitializeAsync() => _store = await SqliteOnlineStore.OpenAsync(Path.Combine(_dir, "online.db"), _clock);
+
+    public async Task DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    private async Task Write(string name, long timestampMicros, string email = "a@b.c")
+    {
+        var b = new MessageBatch.Builder();
+        b.Append("users", 0, 0, timestampMicros, null,
+            Encoding.UTF8.GetBytes($$$"""{"id": 123, "name": "{{{name}}}", "updated_at": 1700000000000000, "contact_info": {"phone_number": "1", "email_address": "{{{email}}}"}}"""),
+            [new("X-Chalk-MessageType", "User"u8.ToArray())]);
+        var resolved = new ResolverStep(_users).Process(b.Build(), timestampMicros);
+        await _store.WriteAsync(_users, resolved);
+    }
+
+    [Fact]
+    public async Task Get_returns_the_features_keyed_by_fqn_with_iso_timestamps()
+    {
+        await Write("John Smith", 1_700_000_000_000_000);
+        var json = await _store.GetAsync(_users.Class, "123");
+        json.Should().NotBeNull();
+        var doc = System.Text.Json.JsonDocument.Parse(json!).RootElement;
+        doc.GetProperty("user.user_id").GetInt64().Should().Be(123);
+        doc.GetProperty("user.full_name").GetString().Should().Be("John Smith");
+        doc.GetProperty("user.email_address").GetString().Should().Be("a@b.c");
+        doc.GetProperty("user.updated_at").GetString().Should().Be("2023-11-14T22:13:20Z");
+        (await _store.GetAsync(_users.Class, "999")).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task An_older_message_arriving_later_never_overwrites_a_newer_value()
+    {
+        await Write("newer", 2_000_000);
+        await Write("older", 1_000_000);
+        System.Text.Json.JsonDocument.Parse((await _store.GetAsync(_users.Class, "123"))!).RootElement
+            .GetProperty("user.full_name").GetString().Should().Be("newer");
+        await Write("newest", 3_000_000);
+        System.Text.Json.JsonDocument.Parse((await _store.GetAsync(_users.Class, "123"))!).RootElement
+            .GetProperty("user.full_name").GetString().Should().Be("newest");
+    }
+
+    [Fact]
+    public async Task Values_expire_max_staleness_after_they_were_written()
+    {
+        await Write("John", 1_000_000); // User has max_staleness: 30d
+        _clock.Now += TimeSpan.FromDays(29);
+        (await _store.GetAsync(_users.Class, "123")).Should().NotBeNull();
+        _clock.Now += TimeSpan.FromDays(2);
+        (await _store.GetAsync(_users.Class, "123")).Should().BeNull();
+    }
+}
