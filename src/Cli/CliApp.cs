@@ -1,5 +1,10 @@
 using System.CommandLine;
+using System.Text.Json;
 using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Execution;
+using Sluice.Pipeline.Graph;
+using Sluice.Pipeline.Stores;
+using Sluice.Sources.Recording;
 
 namespace Sluice.Cli;
 
@@ -17,7 +22,28 @@ internal static class CliApp
         var validate = new Command("validate", "compile all resolvers; print every error; exit 1 if any") { defs };
         validate.SetAction(parse => Validate(parse.GetValue(defs)!, stdout, stderr));
 
-        var root = new RootCommand("Sluice: stream resolvers for .NET") { validate };
+        var replayDefs = new Argument<string>("defs") { Description = "the definition file (sluice.yaml)" };
+        var recordings = new Argument<string[]>("recording") { Description = "recordings (.jsonl or .arrows)", Arity = ArgumentArity.OneOrMore };
+        var resolver = new Option<string[]>("--resolver") { Description = "only these resolvers (repeatable)" };
+        var env = new Option<string?>("--env") { Description = "the active environment" };
+        var online = new Option<string>("--online") { Description = "online store URI", DefaultValueFactory = _ => "sqlite:.sluice/online.db" };
+        var offline = new Option<string?>("--offline") { Description = "offline store directory" };
+        var sinkDir = new Option<string>("--sink-dir") { Description = "where sinks write", DefaultValueFactory = _ => ".sluice/sinks" };
+        var deadLetter = new Option<string>("--dead-letter") { Description = "dead-letter file", DefaultValueFactory = _ => ".sluice/dead-letter.jsonl" };
+        var json = new Option<bool>("--json") { Description = "print the result as JSON" };
+        var replay = new Command("replay", "replay recordings into the stores; print the outcome table")
+            { replayDefs, recordings, resolver, env, online, offline, sinkDir, deadLetter, json };
+        replay.SetAction((parse, ct) => Replay(parse.GetValue(replayDefs)!, parse.GetValue(recordings)!, parse.GetValue(resolver), parse.GetValue(env),
+            parse.GetValue(online)!, parse.GetValue(offline), parse.GetValue(sinkDir)!, parse.GetValue(deadLetter)!, parse.GetValue(json), stdout, stderr, ct));
+
+        var getDefs = new Argument<string>("defs") { Description = "the definition file (sluice.yaml)" };
+        var cls = new Argument<string>("class") { Description = "feature class, e.g. User" };
+        var key = new Argument<string>("primary-key") { Description = "the entity's primary key" };
+        var getOnline = new Option<string>("--online") { Description = "online store URI", DefaultValueFactory = _ => "sqlite:.sluice/online.db" };
+        var get = new Command("get", "print the online values of one entity as JSON") { getDefs, getOnline, cls, key };
+        get.SetAction((parse, ct) => Get(parse.GetValue(getDefs)!, parse.GetValue(getOnline)!, parse.GetValue(cls)!, parse.GetValue(key)!, stdout, stderr, ct));
+
+        var root = new RootCommand("Sluice: stream resolvers for .NET") { validate, replay, get };
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
@@ -27,7 +53,7 @@ internal static class CliApp
         }
         try
         {
-            return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+            return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
@@ -53,6 +79,121 @@ internal static class CliApp
         foreach (var r in compiled.Resolvers)
             stdout.WriteLine($"ok  {r.Name}: {r.Source.Name} ({r.Source.Kind.Value}) -> {r.MessageType} -> {string.Join(", ", r.Outputs.Select(o => o.Feature.Fqn))}");
         stdout.WriteLine($"{compiled.Resolvers.Count} resolver{(compiled.Resolvers.Count == 1 ? "" : "s")} valid in {path}");
+        return Ok;
+    }
+
+    private static CompiledDefinitions? Load(string path, TextWriter stdout, TextWriter stderr, out int exit)
+    {
+        exit = Ok;
+        if (!File.Exists(path))
+        {
+            stderr.WriteLine($"error: cannot read definition file '{path}': no such file");
+            exit = Usage;
+            return null;
+        }
+        var compiled = DefinitionCompiler.CompileFile(path, out var errors);
+        if (compiled is null)
+        {
+            foreach (var e in errors) stderr.WriteLine(e);
+            stderr.WriteLine($"{errors.Count} error(s) in {path}; run 'sluice validate {path}'");
+            exit = Invalid;
+        }
+        return compiled;
+    }
+
+    /// <summary>sqlite:PATH is the embedded store; redis:// arrives with the Redis store.</summary>
+    private static string? SqlitePath(string uri, TextWriter stderr)
+    {
+        if (uri.StartsWith("sqlite:", StringComparison.Ordinal) && uri.Length > 7) return uri[7..];
+        stderr.WriteLine(uri.StartsWith("redis://", StringComparison.Ordinal)
+            ? "error: --online redis://... is not available yet (the Redis online store is a later issue); use sqlite:PATH"
+            : $"error: --online '{uri}' is not a store URI; use sqlite:PATH");
+        return null;
+    }
+
+    private static async Task<int> Replay(string defsPath, string[] recordingPaths, string[]? resolvers, string? env, string online, string? offline,
+        string sinkDir, string deadLetter, bool json, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var defs = Load(defsPath, stdout, stderr, out int exit);
+        if (defs is null) return exit == Invalid ? Usage : exit;
+        if (offline is not null)
+        {
+            stderr.WriteLine("error: --offline: the Parquet offline store is not available yet; replay writes the online store, sinks and dead letters");
+            return Usage;
+        }
+        if (SqlitePath(online, stderr) is not { } onlinePath) return Usage;
+        foreach (var p in recordingPaths)
+            if (!File.Exists(p)) { stderr.WriteLine($"error: cannot read recording '{p}': no such file"); return Usage; }
+        var unknown = (resolvers ?? []).Where(r => defs.Resolvers.All(x => x.Name != r)).ToList();
+        if (unknown.Count > 0)
+        {
+            stderr.WriteLine($"error: unknown resolver {string.Join(", ", unknown)}; resolvers: {string.Join(", ", defs.Resolvers.Select(r => r.Name))}");
+            return Usage;
+        }
+        bool live = !json && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
+        var options = new ReplayOptions(onlinePath, sinkDir, deadLetter, env, resolvers is { Length: > 0 } ? resolvers : null);
+        var last = DateTime.MinValue;
+        var result = await ReplayGraph.RunAsync(defs, ReadAll(recordingPaths, ct), options, (messages, counts) =>
+        {
+            if (!live || (DateTime.UtcNow - last).TotalMilliseconds < 250) return;
+            last = DateTime.UtcNow;
+            stderr.Write($"\r{messages:N0} messages, {counts.Values.Sum(c => c.Written):N0} written, {counts.Values.Sum(c => c.ParseFailed + c.Failed):N0} dead-lettered   ");
+        }, ct);
+        if (live) stderr.WriteLine();
+        if (json)
+        {
+            var doc = new Dictionary<string, object>
+            {
+                ["messages"] = result.Messages,
+                ["seconds"] = Math.Round(result.Seconds, 3),
+                ["resolvers"] = result.Resolvers.ToDictionary(r => r.Key, r => (object)new Dictionary<string, long>
+                {
+                    ["written"] = r.Value.Written, ["filtered"] = r.Value.Filtered, ["late"] = r.Value.Late, ["skipped"] = r.Value.Skipped,
+                    ["duplicate"] = r.Value.Duplicate, ["parse_failed"] = r.Value.ParseFailed, ["failed"] = r.Value.Failed,
+                }),
+            };
+            stdout.WriteLine(JsonSerializer.Serialize(doc));
+            return Ok;
+        }
+        string[] head = ["resolver", "written", "filtered", "late", "skipped", "duplicate", "parse_failed", "failed"];
+        var rows = result.Resolvers.Select(r => new[] { r.Key }.Concat(ReplayGraph.Columns(r.Value)).ToArray()).Prepend(head).ToList();
+        var widths = Enumerable.Range(0, head.Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        foreach (var row in rows)
+            stdout.WriteLine(string.Join("  ", row.Select((v, c) => c == 0 ? v.PadRight(widths[c]) : v.PadLeft(widths[c]))));
+        stdout.WriteLine($"{result.Messages:N0} messages in {result.Seconds:F2} s ({result.Messages / Math.Max(result.Seconds, 1e-9):N0} msgs/s)");
+        return Ok;
+    }
+
+    private static async IAsyncEnumerable<Sluice.Pipeline.Messages.MessageBatch> ReadAll(string[] paths, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        foreach (var p in paths)
+            await foreach (var b in RecordingFile.ReadAsync(p, 4096, ct)) yield return b;
+    }
+
+    private static async Task<int> Get(string defsPath, string online, string className, string key, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var defs = Load(defsPath, stdout, stderr, out int exit);
+        if (defs is null) return exit == Invalid ? Usage : exit;
+        if (SqlitePath(online, stderr) is not { } path) return Usage;
+        var cls = defs.Classes.FirstOrDefault(c => c.Name == className || c.Namespace == className);
+        if (cls is null)
+        {
+            stderr.WriteLine($"error: unknown feature class '{className}'; classes: {string.Join(", ", defs.Classes.Select(c => c.Name))}");
+            return Usage;
+        }
+        if (!File.Exists(path))
+        {
+            stderr.WriteLine($"error: no online store at '{path}' (run sluice replay first)");
+            return Invalid;
+        }
+        await using var store = await SqliteOnlineStore.OpenAsync(path, cancellationToken: ct);
+        var json = await store.GetAsync(cls, key, ct);
+        if (json is null)
+        {
+            stderr.WriteLine($"no {cls.Name} with {cls.Primary.Fqn} = {key} in {path} (never written, or expired after max_staleness)");
+            return Invalid;
+        }
+        stdout.WriteLine(json);
         return Ok;
     }
 }

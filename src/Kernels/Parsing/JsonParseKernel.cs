@@ -245,6 +245,8 @@ internal sealed class JsonParseKernel : ParseKernel
         TypeKind.List => "an array",
         TypeKind.String => "a string",
         TypeKind.Bool => "true or false",
+        TypeKind.Int64 => "an int64",
+        TypeKind.Enum => $"an enum {t}",
         _ => $"a {t}",
     };
 

@@ -73,6 +73,37 @@ public sealed class ResolvedBatch
     /// <summary>The deduplication key of each feature row, when the resolver deduplicates.</summary>
     public IArrowArray? DeduplicationKeys { get; }
 
+    /// <summary>The same batch with the feature rows flagged in <paramref name="drop"/> removed and their messages given <paramref name="outcome"/>.</summary>
+    internal ResolvedBatch WithoutRows(bool[] drop, MessageOutcome outcome)
+    {
+        var keep = Enumerable.Range(0, drop.Length).Where(r => !drop[r]).ToList();
+        if (keep.Count == drop.Length) return this;
+        var outcomes = Outcomes.ToArray();
+        for (int r = 0; r < drop.Length; r++) if (drop[r]) outcomes[RowMessage[r]] = outcome;
+        var columns = Features.Schema.FieldsList.Select((f, i) => ResolverStep.Take(Features.Column(i), keep, TypeOf(f))).ToList();
+        var features = new RecordBatch(Features.Schema, columns, keep.Count);
+        var keys = DeduplicationKeys is null ? null : ResolverStep.Take(DeduplicationKeys, keep, TypeOfArray(DeduplicationKeys));
+        return new ResolvedBatch(Messages, outcomes, Reasons.ToArray(), features, keep.Select(r => RowMessage[r]).ToArray(), keys);
+    }
+
+    private static Kernels.Types.DataType TypeOf(Field f) => TypeOfArrow(f.DataType).WithNullable(true);
+
+    private static Kernels.Types.DataType TypeOfArray(IArrowArray a) => TypeOfArrow(a.Data.DataType).WithNullable(true);
+
+    private static Kernels.Types.DataType TypeOfArrow(Apache.Arrow.Types.IArrowType t) => t switch
+    {
+        Apache.Arrow.Types.Int64Type => Kernels.Types.DataType.Int64,
+        Apache.Arrow.Types.DoubleType => Kernels.Types.DataType.Float64,
+        Apache.Arrow.Types.BooleanType => Kernels.Types.DataType.Bool,
+        Apache.Arrow.Types.StringType => Kernels.Types.DataType.String,
+        Apache.Arrow.Types.BinaryType => Kernels.Types.DataType.Bytes,
+        Apache.Arrow.Types.TimestampType => Kernels.Types.DataType.Timestamp,
+        Apache.Arrow.Types.Date32Type => Kernels.Types.DataType.Date,
+        Apache.Arrow.Types.ListType l => Kernels.Types.DataType.ListOf(TypeOfArrow(l.ValueDataType).WithNullable(l.ValueField.IsNullable)),
+        Apache.Arrow.Types.StructType s => Kernels.Types.DataType.StructOf("struct", s.Fields.Select(x => new Kernels.Types.StructField(x.Name, TypeOfArrow(x.DataType).WithNullable(x.IsNullable)))),
+        _ => throw new NotSupportedException(t.Name),
+    };
+
     /// <summary>The outcome counts of this batch.</summary>
     public OutcomeCounts Counts() => OutcomeCounts.Of(Outcomes);
 }

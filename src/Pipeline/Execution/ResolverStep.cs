@@ -62,7 +62,7 @@ public sealed class ResolverStep
             foreach (var e in parsed.Errors)
             {
                 outcomes[kept[e.Index]] = MessageOutcome.ParseFailed;
-                reasons[kept[e.Index]] = $"parse failed at {batch.Position(kept[e.Index])}: {e}";
+                reasons[kept[e.Index]] = $"parse failed at {batch.Position(kept[e.Index])}: {(e.Path.Length == 0 ? "" : $"field '{e.Path}': ")}{e.Reason}";
             }
             root = parsed.Column;
             rows = Enumerable.Range(0, parsed.RowCount).Select(r => kept[parsed.MessageIndex(r)]).ToList();

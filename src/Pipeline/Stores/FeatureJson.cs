@@ -12,6 +12,9 @@ namespace Sluice.Pipeline.Stores;
 /// </summary>
 public static class FeatureJson
 {
+    /// <summary>Writer options for feature JSON: only what JSON requires is escaped, so text reads as written.</summary>
+    public static JsonWriterOptions WriterOptions { get; } = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Writes row <paramref name="i"/> of <paramref name="column"/> (of <paramref name="type"/>) as one JSON value.</summary>
     public static void Write(Utf8JsonWriter w, IArrowArray column, int i, DataType type) => WriteRow(w, ArrowValues.GetRow(column, i, type), type);
 
@@ -55,7 +58,7 @@ public static class FeatureJson
     public static string ToJson(IArrowArray column, int i, DataType type)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
-        using (var w = new Utf8JsonWriter(buffer)) Write(w, column, i, type);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions)) Write(w, column, i, type);
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }

@@ -117,7 +117,7 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
                 values[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
         if (values.Count == 0) return null;
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(buffer, FeatureJson.WriterOptions with { Indented = true }))
         {
             w.WriteStartObject();
             // In declaration order, primary key first.

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
-using System.Text.Unicode;
 using Apache.Arrow.Ipc;
 using Sluice.Pipeline.Messages;
 
@@ -113,41 +112,6 @@ public static class RecordingFile
         await using var text = new StreamWriter(stream, new UTF8Encoding(false));
         await foreach (var b in batches.WithCancellation(cancellationToken))
             for (int i = 0; i < b.Length; i++)
-                await text.WriteLineAsync(JsonLine(b, i));
-    }
-
-    private static string JsonLine(MessageBatch b, int i)
-    {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms))
-        {
-            w.WriteStartObject();
-            w.WriteString("topic", b.Topic.GetString(i));
-            w.WriteNumber("partition", b.Partition.GetValue(i)!.Value);
-            w.WriteNumber("offset", b.Offset.GetValue(i)!.Value);
-            w.WriteNumber("ts", b.Timestamp.GetValue(i)!.Value / 1000);
-            WriteBytes(w, "key", "key_b64", b.Key, i);
-            WriteBytes(w, "payload", "value_b64", b.Value, i);
-            w.WriteStartArray("headers");
-            var headers = (Apache.Arrow.StructArray)b.Headers.Values;
-            var names = (Apache.Arrow.StringArray)headers.Fields[0];
-            var values = (Apache.Arrow.BinaryArray)headers.Fields[1];
-            for (int k = b.Headers.ValueOffsets[i]; k < b.Headers.ValueOffsets[i + 1]; k++)
-            {
-                w.WriteStringValue(names.GetString(k));
-                w.WriteStringValue(Encoding.UTF8.GetString(values.GetBytes(k)));
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(ms.ToArray());
-    }
-
-    private static void WriteBytes(Utf8JsonWriter w, string textName, string base64Name, Apache.Arrow.BinaryArray column, int i)
-    {
-        if (column.IsNull(i)) { w.WriteNull(textName); return; }
-        var bytes = column.GetBytes(i);
-        if (Utf8.IsValid(bytes)) w.WriteString(textName, bytes);
-        else w.WriteBase64String(base64Name, bytes);
+                await text.WriteLineAsync(MessageJsonl.Line(b, i));
     }
 }

@@ -60,7 +60,7 @@ public class JsonParseKernelUnitTests
         Row(r, 1, User).Should().Contain("\"ok again\"");
         r.Errors.Select(e => (e.Index, e.Path)).Should().Equal(
             (1, "id"), (2, "contact_info.phone_number"), (3, ""), (5, "name"), (6, "id"), (7, ""));
-        r.Errors[0].Reason.Should().Contain("expected a int64").And.Contain("\"one\"");
+        r.Errors[0].Reason.Should().Contain("expected an int64").And.Contain("\"one\"");
         r.Errors[1].Reason.Should().Contain("required field is missing");
         r.Errors[2].Reason.Should().StartWith("malformed JSON");
     }

@@ -1,0 +1,95 @@
+using System.Text.Json;
+using FluentAssertions;
+using Sluice.Sources.Recording;
+
+namespace Sluice.Cli.Tests;
+
+/// <summary>The users example through 'sluice replay' and 'sluice get' into a temp folder (embedded stores, no server).</summary>
+public sealed class ReplayCommandUnitTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sluice-replay-").FullName;
+    private static readonly string Example = Path.Combine(AppContext.BaseDirectory, "examples", "users");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        return (CliApp.Run(args, stdout, stderr), stdout.ToString(), stderr.ToString());
+    }
+
+    private string[] Stores => ["--online", $"sqlite:{Path.Combine(_dir, "online.db")}", "--sink-dir", Path.Combine(_dir, "sinks"),
+        "--dead-letter", Path.Combine(_dir, "dead-letter.jsonl")];
+
+    [Fact]
+    public async Task Replay_counts_every_message_once_and_writes_online_values_sinks_and_dead_letters()
+    {
+        var (code, output, err) = Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--json", .. Stores]);
+        code.Should().Be(0, err);
+        var doc = JsonDocument.Parse(output).RootElement;
+        doc.GetProperty("messages").GetInt64().Should().Be(7);
+        var users = doc.GetProperty("resolvers").GetProperty("get_users_stream");
+        var tx = doc.GetProperty("resolvers").GetProperty("get_transactions_stream");
+        (users.GetProperty("written").GetInt64(), users.GetProperty("filtered").GetInt64(), users.GetProperty("parse_failed").GetInt64())
+            .Should().Be((3, 3, 1));
+        (tx.GetProperty("written").GetInt64(), tx.GetProperty("duplicate").GetInt64(), tx.GetProperty("filtered").GetInt64()).Should().Be((1, 1, 5));
+        foreach (var r in new[] { users, tx })
+            r.EnumerateObject().Sum(p => p.Value.GetInt64()).Should().Be(7, "every message ends in exactly one outcome per resolver");
+
+        // The seed message, not overwritten by the older message that arrived later.
+        (code, output, _) = Run(["get", Path.Combine(Example, "sluice.yaml"), "--online", $"sqlite:{Path.Combine(_dir, "online.db")}", "User", "123"]);
+        code.Should().Be(0);
+        var user = JsonDocument.Parse(output).RootElement;
+        user.GetProperty("user.full_name").GetString().Should().Be("John Smith");
+        user.GetProperty("user.updated_at").GetString().Should().Be("2023-11-14T22:13:20Z");
+        user.GetProperty("user.email_address").GetString().Should().Be("john.smith@gmail.com");
+        (code, _, err) = Run(["get", Path.Combine(Example, "sluice.yaml"), "--online", $"sqlite:{Path.Combine(_dir, "online.db")}", "User", "125"]);
+        code.Should().Be(1);
+        err.Should().Contain("no User with user.user_id = 125");
+
+        File.ReadAllLines(Path.Combine(_dir, "sinks", "user_updates_out.jsonl")).Should().Equal(
+            """{"user.user_id":123,"user.updated_at":"2023-11-14T22:13:20Z"}""",
+            """{"user.user_id":124,"user.updated_at":"2023-11-14T22:13:22Z"}""",
+            """{"user.user_id":123,"user.updated_at":"2023-11-14T22:13:19Z"}""");
+
+        // The dead-letter file is itself a recording: original bytes and headers plus the sluice-* headers.
+        var dead = new List<Sluice.Pipeline.Messages.MessageBatch>();
+        await foreach (var b in RecordingFile.ReadAsync(Path.Combine(_dir, "dead-letter.jsonl"))) dead.Add(b);
+        var batch = dead.Single();
+        batch.Length.Should().Be(1);
+        batch.Position(0).Should().Be("users/0/4");
+        var line = File.ReadAllText(Path.Combine(_dir, "dead-letter.jsonl"));
+        line.Should().Contain("\"sluice-error\",\"parse failed at users/0/4: field 'id': expected an int64")
+            .And.Contain("\"sluice-resolver\",\"get_users_stream\"").And.Contain("\"sluice-source\",\"users/0/4\"")
+            .And.Contain("\"payload\":\"{\\\"id\\\": \\\"not a number\\\", \\\"name\\\": \\\"Broken\\\"}\"");
+    }
+
+    [Fact]
+    public void Replay_prints_a_table_and_honours_resolver_and_environment_selection()
+    {
+        var (code, output, _) = Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--resolver", "get_transactions_stream", .. Stores]);
+        code.Should().Be(0);
+        output.Should().Contain("get_transactions_stream").And.NotContain("get_users_stream").And.Contain("7 messages");
+        (code, _, var err) = Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--resolver", "nope", .. Stores]);
+        code.Should().Be(2);
+        err.Should().Contain("unknown resolver nope");
+    }
+
+    [Fact]
+    public void Replay_rejects_what_is_not_built_yet_and_unreadable_input_with_exit_2()
+    {
+        Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(_dir, "missing.jsonl"), .. Stores]).Code.Should().Be(2);
+        var (code, _, err) = Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--online", "redis://localhost:6379"]);
+        code.Should().Be(2);
+        err.Should().Contain("not available yet");
+        (code, _, err) = Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--offline", _dir, .. Stores]);
+        code.Should().Be(2);
+        err.Should().Contain("offline store is not available yet");
+        var bad = Path.Combine(_dir, "bad.jsonl");
+        File.WriteAllText(bad, "garbage\n");
+        (code, _, err) = Run(["replay", Path.Combine(Example, "sluice.yaml"), bad, .. Stores]);
+        code.Should().Be(2);
+        err.Should().Contain($"{bad}:1:").And.NotContain("   at ");
+    }
+}
