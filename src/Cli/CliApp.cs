@@ -27,14 +27,14 @@ internal static class CliApp
         var resolver = new Option<string[]>("--resolver") { Description = "only these resolvers (repeatable)" };
         var env = new Option<string?>("--env") { Description = "the active environment" };
         var online = new Option<string>("--online") { Description = "online store URI", DefaultValueFactory = _ => "sqlite:.sluice/online.db" };
-        var offline = new Option<string?>("--offline") { Description = "offline store directory" };
+        var offline = new Option<string>("--offline") { Description = "offline store directory (Parquet)", DefaultValueFactory = _ => ".sluice/offline" };
         var sinkDir = new Option<string>("--sink-dir") { Description = "where sinks write", DefaultValueFactory = _ => ".sluice/sinks" };
         var deadLetter = new Option<string>("--dead-letter") { Description = "dead-letter file", DefaultValueFactory = _ => ".sluice/dead-letter.jsonl" };
         var json = new Option<bool>("--json") { Description = "print the result as JSON" };
         var replay = new Command("replay", "replay recordings into the stores; print the outcome table")
             { replayDefs, recordings, resolver, env, online, offline, sinkDir, deadLetter, json };
         replay.SetAction((parse, ct) => Replay(parse.GetValue(replayDefs)!, parse.GetValue(recordings)!, parse.GetValue(resolver), parse.GetValue(env),
-            parse.GetValue(online)!, parse.GetValue(offline), parse.GetValue(sinkDir)!, parse.GetValue(deadLetter)!, parse.GetValue(json), stdout, stderr, ct));
+            parse.GetValue(online)!, parse.GetValue(offline)!, parse.GetValue(sinkDir)!, parse.GetValue(deadLetter)!, parse.GetValue(json), stdout, stderr, ct));
 
         var getDefs = new Argument<string>("defs") { Description = "the definition file (sluice.yaml)" };
         var cls = new Argument<string>("class") { Description = "feature class, e.g. User" };
@@ -111,16 +111,11 @@ internal static class CliApp
         return null;
     }
 
-    private static async Task<int> Replay(string defsPath, string[] recordingPaths, string[]? resolvers, string? env, string online, string? offline,
+    private static async Task<int> Replay(string defsPath, string[] recordingPaths, string[]? resolvers, string? env, string online, string offline,
         string sinkDir, string deadLetter, bool json, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         var defs = Load(defsPath, stdout, stderr, out int exit);
         if (defs is null) return exit == Invalid ? Usage : exit;
-        if (offline is not null)
-        {
-            stderr.WriteLine("error: --offline: the Parquet offline store is not available yet; replay writes the online store, sinks and dead letters");
-            return Usage;
-        }
         if (SqlitePath(online, stderr) is not { } onlinePath) return Usage;
         foreach (var p in recordingPaths)
             if (!File.Exists(p)) { stderr.WriteLine($"error: cannot read recording '{p}': no such file"); return Usage; }
@@ -131,7 +126,7 @@ internal static class CliApp
             return Usage;
         }
         bool live = !json && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
-        var options = new ReplayOptions(onlinePath, sinkDir, deadLetter, env, resolvers is { Length: > 0 } ? resolvers : null);
+        var options = new ReplayOptions(onlinePath, sinkDir, deadLetter, offline, env, resolvers is { Length: > 0 } ? resolvers : null);
         var last = DateTime.MinValue;
         var result = await ReplayGraph.RunAsync(defs, ReadAll(recordingPaths, ct), options, (messages, counts) =>
         {

@@ -19,7 +19,7 @@ public sealed class ReplayCommandUnitTests : IDisposable
         return (CliApp.Run(args, stdout, stderr), stdout.ToString(), stderr.ToString());
     }
 
-    private string[] Stores => ["--online", $"sqlite:{Path.Combine(_dir, "online.db")}", "--sink-dir", Path.Combine(_dir, "sinks"),
+    private string[] Stores => ["--online", $"sqlite:{Path.Combine(_dir, "online.db")}", "--offline", Path.Combine(_dir, "offline"), "--sink-dir", Path.Combine(_dir, "sinks"),
         "--dead-letter", Path.Combine(_dir, "dead-letter.jsonl")];
 
     [Fact]
@@ -66,6 +66,31 @@ public sealed class ReplayCommandUnitTests : IDisposable
     }
 
     [Fact]
+    public async Task Offline_rows_land_in_parquet_by_namespace_and_date_with_feature_time_and_resolver()
+    {
+        Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), .. Stores]).Code.Should().Be(0);
+        var userFiles = Directory.GetFiles(Path.Combine(_dir, "offline", "user"), "*.parquet", SearchOption.AllDirectories);
+        userFiles.Select(f => Path.GetFileName(Path.GetDirectoryName(f))).Should().BeEquivalentTo(["date=2023-11-14"]);
+        Directory.GetFiles(Path.Combine(_dir, "offline"), "*.tmp", SearchOption.AllDirectories).Should().BeEmpty();
+        await using var reader = await Parquet.ParquetReader.CreateAsync(userFiles.Single());
+        var fields = reader.Schema.GetDataFields();
+        fields.Select(f => f.Name).Should().Equal("user.user_id", "user.full_name", "user.email_address", "user.updated_at", "__ts__", "__resolver__");
+        using var group = reader.OpenRowGroupReader(0);
+        var ids = new long?[group.RowCount];
+        await group.ReadAsync<long>(fields[0], ids);
+        ids.Should().Equal([123, 124, 123], "one row per resolved message, the older message included");
+        var names = new string[group.RowCount];
+        await group.ReadAsync(fields[1], names);
+        names.Should().Equal("John Smith", "Maria Garcia", "Johnny (older)");
+        var ts = new DateTime?[group.RowCount];
+        await group.ReadAsync<DateTime>(fields[4], ts);
+        ts[0].Should().Be(new DateTime(2023, 11, 14, 22, 13, 20, DateTimeKind.Utc));
+        var resolvers = new string[group.RowCount];
+        await group.ReadAsync(fields[5], resolvers);
+        resolvers.Should().AllBe("get_users_stream");
+    }
+
+    [Fact]
     public void Replay_prints_a_table_and_honours_resolver_and_environment_selection()
     {
         var (code, output, _) = Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--resolver", "get_transactions_stream", .. Stores]);
@@ -83,9 +108,6 @@ public sealed class ReplayCommandUnitTests : IDisposable
         var (code, _, err) = Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--online", "redis://localhost:6379"]);
         code.Should().Be(2);
         err.Should().Contain("not available yet");
-        (code, _, err) = Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--offline", _dir, .. Stores]);
-        code.Should().Be(2);
-        err.Should().Contain("offline store is not available yet");
         var bad = Path.Combine(_dir, "bad.jsonl");
         File.WriteAllText(bad, "garbage\n");
         (code, _, err) = Run(["replay", Path.Combine(Example, "sluice.yaml"), bad, .. Stores]);

@@ -13,6 +13,7 @@ public sealed record ReplayOptions(
     string OnlinePath,
     string SinkDirectory,
     string DeadLetterPath,
+    string? OfflineDirectory = null,
     string? Environment = null,
     IReadOnlyCollection<string>? Resolvers = null,
     int Parallelism = 0,
@@ -46,6 +47,7 @@ public static class ReplayGraph
 
         await using var online = await SqliteOnlineStore.OpenAsync(options.OnlinePath, cancellationToken: cancellationToken);
         await using var sinks = new FileSink(options.SinkDirectory);
+        await using var offline = options.OfflineDirectory is null ? null : new ParquetOfflineStore(options.OfflineDirectory);
         StreamWriter? deadLetters = null;
         try
         {
@@ -54,6 +56,7 @@ public static class ReplayGraph
                 var plan = plans[x.Resolver];
                 var batch = Deduplicate(plan, x.Batch, dedup);
                 if (!plan.SkipOnline) await online.WriteAsync(plan, batch, cancellationToken);
+                if (!plan.SkipOffline && offline is not null) await offline.WriteAsync(plan, batch, cancellationToken);
                 if (plan.Sink is not null) await sinks.WriteAsync(plan, batch, cancellationToken);
                 for (int i = 0; i < batch.Outcomes.Count; i++)
                 {
