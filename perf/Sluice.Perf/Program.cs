@@ -6,7 +6,7 @@ using Sluice.Perf;
 // dotnet run -c Release --project perf/Sluice.Perf -- bench [BenchmarkDotNet args, e.g. --filter '*json*']
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: Sluice.Perf parse-project [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf bench [BenchmarkDotNet arguments]");
+    Console.WriteLine("usage: Sluice.Perf parse-project [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf replay [--messages N] [--json FILE]\n       Sluice.Perf bench [BenchmarkDotNet arguments]");
     return args.Length == 0 ? 2 : 0;
 }
 
@@ -17,6 +17,8 @@ switch (args[0])
 {
     case "parse-project":
         return ParseProject.Run(IntOption("--messages", 1_000_000), Option("--json"), IntOption("--batch-size", 4096));
+    case "replay":
+        return await ReplayBenchmark.RunAsync(IntOption("--messages", 1_000_000), Option("--json"));
     case "bench":
         BenchmarkSwitcher.FromAssembly(typeof(ParseProject).Assembly).Run(args[1..]);
         return 0;

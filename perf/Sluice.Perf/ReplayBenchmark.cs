@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Graph;
+using Sluice.Pipeline.Messages;
+using Sluice.Sources.Recording;
+
+namespace Sluice.Perf;
+
+/// <summary>
+/// replay: a generated .arrows recording of the seed's UserMessage replayed through the users resolver into the
+/// embedded stores (SQLite online + Parquet offline), end to end as 'sluice replay' does it.
+/// </summary>
+internal static class ReplayBenchmark
+{
+    private const string Definitions = """
+        features:
+          User:
+            max_staleness: 30d
+            user_id: {type: int64, primary: true}
+            full_name: string
+            email_address: string?
+            updated_at: timestamp?
+        messages:
+          ContactInfo: {phone_number: string, email_address: string?}
+          UserMessage: {id: int64, name: string, updated_at: int64, contact_info: ContactInfo}
+        sources:
+          users: {kind: recording, path: users.arrows}
+        resolvers:
+          get_users_stream:
+            source: users
+            message_type: UserMessage
+            output_features:
+              User.user_id: _.id
+              User.full_name: _.name
+              User.email_address: _.contact_info.email_address
+              User.updated_at: F.from_unix_seconds(_.updated_at / 1_000_000)
+        """;
+
+    public static async Task<int> RunAsync(int messages, string? jsonPath)
+    {
+        var dir = Directory.CreateTempSubdirectory("sluice-replay-bench-").FullName;
+        try
+        {
+            var recording = Path.Combine(dir, "users.arrows");
+            Console.Error.WriteLine($"replay: writing a {messages:N0}-message .arrows recording...");
+            await RecordingFile.WriteAsync(recording, Generate(messages));
+            var defs = DefinitionCompiler.CompileText(Definitions, "bench.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+            var options = new ReplayOptions(Path.Combine(dir, "online.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead.jsonl"), Path.Combine(dir, "offline"));
+
+            long peak = 0;
+            using var sampler = new Timer(_ => peak = Math.Max(peak, Process.GetCurrentProcess().WorkingSet64), null, 0, 100);
+            var sw = Stopwatch.StartNew();
+            var result = await ReplayGraph.RunAsync(defs, RecordingFile.ReadAsync(recording), options);
+            sw.Stop();
+            peak = Math.Max(peak, Process.GetCurrentProcess().WorkingSet64);
+            var counts = result.Resolvers["get_users_stream"];
+            if (counts.Written != messages) throw new InvalidOperationException($"wrote {counts.Written} of {messages}");
+            var report = new
+            {
+                benchmark = "replay/arrows_users_167B/sqlite+parquet",
+                messages,
+                msgs_per_s = Math.Round(messages / sw.Elapsed.TotalSeconds),
+                peak_working_set_mb = Math.Round(peak / 1048576.0, 1),
+                processors = Environment.ProcessorCount,
+            };
+            Console.WriteLine($"replay: {report.msgs_per_s:N0} msgs/s into SQLite + Parquet; peak working set {report.peak_working_set_mb} MB; {report.processors} cores");
+            Report.Write(jsonPath, report);
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async IAsyncEnumerable<MessageBatch> Generate(int count)
+    {
+        const int chunk = 100_000;
+        for (int start = 0; start < count; start += chunk)
+        {
+            var payloads = UserMessages.Generate(Math.Min(chunk, count - start), seed: start);
+            var b = new MessageBatch.Builder();
+            for (int i = 0; i < payloads.Length; i++)
+            {
+                long offset = start + i;
+                b.Append("users", 0, offset, 1_700_000_000_000_000 + offset * 1000, null, payloads[i]);
+                if (b.Length == 4096) yield return b.Build();
+            }
+            if (b.Length > 0) yield return b.Build();
+            await Task.Yield();
+        }
+    }
+}
