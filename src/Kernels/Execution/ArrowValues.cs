@@ -84,7 +84,8 @@ public static class ArrowValues
         return b.Build();
     }
 
-    private static DataType TypeOf(Apache.Arrow.Types.IArrowType t) => t switch
+    /// <summary>The Sluice type of an Arrow type (structs get a placeholder name).</summary>
+    internal static DataType TypeOf(Apache.Arrow.Types.IArrowType t) => t switch
     {
         Apache.Arrow.Types.Int64Type => DataType.Int64,
         Apache.Arrow.Types.DoubleType => DataType.Float64,

@@ -86,23 +86,9 @@ public sealed class ResolvedBatch
         return new ResolvedBatch(Messages, outcomes, Reasons.ToArray(), features, keep.Select(r => RowMessage[r]).ToArray(), keys);
     }
 
-    private static Kernels.Types.DataType TypeOf(Field f) => TypeOfArrow(f.DataType).WithNullable(true);
+    private static Kernels.Types.DataType TypeOf(Field f) => Kernels.Execution.ArrowValues.TypeOf(f.DataType).WithNullable(true);
 
-    private static Kernels.Types.DataType TypeOfArray(IArrowArray a) => TypeOfArrow(a.Data.DataType).WithNullable(true);
-
-    private static Kernels.Types.DataType TypeOfArrow(Apache.Arrow.Types.IArrowType t) => t switch
-    {
-        Apache.Arrow.Types.Int64Type => Kernels.Types.DataType.Int64,
-        Apache.Arrow.Types.DoubleType => Kernels.Types.DataType.Float64,
-        Apache.Arrow.Types.BooleanType => Kernels.Types.DataType.Bool,
-        Apache.Arrow.Types.StringType => Kernels.Types.DataType.String,
-        Apache.Arrow.Types.BinaryType => Kernels.Types.DataType.Bytes,
-        Apache.Arrow.Types.TimestampType => Kernels.Types.DataType.Timestamp,
-        Apache.Arrow.Types.Date32Type => Kernels.Types.DataType.Date,
-        Apache.Arrow.Types.ListType l => Kernels.Types.DataType.ListOf(TypeOfArrow(l.ValueDataType).WithNullable(l.ValueField.IsNullable)),
-        Apache.Arrow.Types.StructType s => Kernels.Types.DataType.StructOf("struct", s.Fields.Select(x => new Kernels.Types.StructField(x.Name, TypeOfArrow(x.DataType).WithNullable(x.IsNullable)))),
-        _ => throw new NotSupportedException(t.Name),
-    };
+    private static Kernels.Types.DataType TypeOfArray(IArrowArray a) => Kernels.Execution.ArrowValues.TypeOf(a.Data.DataType).WithNullable(true);
 
     /// <summary>The outcome counts of this batch.</summary>
     public OutcomeCounts Counts() => OutcomeCounts.Of(Outcomes);
