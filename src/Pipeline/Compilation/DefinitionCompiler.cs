@@ -230,7 +230,7 @@ public sealed class DefinitionCompiler : ITypeScope
             }
             return null;
         }
-        if (target is not null && !Fits(ir.Type, target))
+        if (target is not null && !TypeRules.Converts(ir.Type, target))
         {
             var hint = ir.Type.IsNumeric && target.Kind == TypeKind.Timestamp ? "; wrap it in F.from_unix_seconds (or F.from_unix_milliseconds)"
                 : target.Kind == TypeKind.String ? "; convert it with F.cast(x, string)" : "; convert it with F.cast";
@@ -238,13 +238,11 @@ public sealed class DefinitionCompiler : ITypeScope
                 $"feature '{feature}' expects {target} but the expression yields {ir.Type}{hint}", e.Location, resolver, feature);
             return null;
         }
+        // Nullability is checked per message at run time; an int64 feeding a float64 feature is widened here, once,
+        // so that the projection yields the feature's column type.
+        if (target is not null && ir.Type.Kind == TypeKind.Int64 && target.Kind == TypeKind.Float64) ir = TypeRules.Coerce(ir, target);
         return Expression.Compile(ir);
     }
-
-    /// <summary>Nullability is checked per message at run time; the shape must match now (int64 may widen to float64).</summary>
-    private static bool Fits(DataType actual, DataType target) =>
-        actual.Kind == TypeKind.Null || actual.SameShape(target) || (actual.Kind == TypeKind.Int64 && target.Kind == TypeKind.Float64) ||
-        (actual.Kind == TypeKind.List && target.Kind == TypeKind.List && Fits(actual.Element!, target.Element!));
 
     // ---- resolvers ----
 
@@ -288,7 +286,7 @@ public sealed class DefinitionCompiler : ITypeScope
         if (r.Parse is { } p && message is not null)
         {
             parse = CheckExpression(p, DataType.Bytes, null, r.Name, null);
-            if (parse is not null && !Fits(parse.Type, message))
+            if (parse is not null && !TypeRules.Converts(parse.Type, message))
             {
                 Error(DefinitionErrorCodes.ParseTypeMismatch, $"the parse expression yields {parse.Type} but message_type is {message}; it must yield the message type or None", p.Location, r.Name);
                 parse = null;

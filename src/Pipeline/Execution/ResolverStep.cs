@@ -95,7 +95,7 @@ public sealed class ResolverStep
                         outcomes[rows[r]] = MessageOutcome.Failed;
                         reasons[rows[r]] = $"feature '{o.Feature.Fqn}' is not nullable but its expression gave null for the message at {batch.Position(rows[r])}";
                     }
-            columns.Add((o.Feature.Fqn, o.Feature, Widen(column, o.Feature.Type)));
+            columns.Add((o.Feature.Fqn, o.Feature, column));
         }
         var dedup = _plan.DeduplicationKey?.Evaluate(root);
 
@@ -141,12 +141,6 @@ public sealed class ResolverStep
         return true;
     }
 
-    /// <summary>int64 expressions feeding float64 features become float64 columns.</summary>
-    private static IArrowArray Widen(IArrowArray column, DataType target) =>
-        target.Kind == TypeKind.Float64 && column is Int64Array ints
-            ? ArrowValues.FromRows(Enumerable.Range(0, ints.Length).Select(i => ints.IsNull(i) ? null : (object?)(double)ints.Values[i]).ToList(), target.WithNullable(true))
-            : column;
-
     /// <summary>Derived features, computed over the row of the class's plain features (unmapped ones are null).</summary>
     private void AddDerived(List<Field> fields, List<IArrowArray> arrays, int length)
     {
@@ -163,7 +157,7 @@ public sealed class ResolverStep
         foreach (var f in derived)
         {
             fields.Add(f.Type.WithNullable(true).ToArrowField(f.Fqn));
-            arrays.Add(Widen(f.Derived!.Evaluate(row), f.Type));
+            arrays.Add(f.Derived!.Evaluate(row));
         }
     }
 

@@ -127,6 +127,32 @@ public class ResolverStepUnitTests
     }
 
     [Fact]
+    public void An_int64_expression_feeding_a_float64_feature_yields_a_float64_column()
+    {
+        var yaml = """
+            features:
+              Item: {id: {type: int64, primary: true}, price: float64}
+            messages:
+              ItemMessage: {id: int64, cents: int64?}
+            sources:
+              s: {kind: recording, path: x.jsonl}
+            resolvers:
+              r:
+                source: s
+                message_type: ItemMessage
+                output_features:
+                  Item.id: _.id
+                  Item.price: _.cents
+            """;
+        var plan = DefinitionCompiler.CompileText(yaml, "t.yaml", out var errors)!.Resolvers.Single();
+        errors.Should().BeEmpty();
+        var result = new ResolverStep(plan).Process(Batch(("-", """{"id": 1, "cents": 250}""", Now), ("-", """{"id": 2, "cents": null}""", Now)), Now);
+        result.Features.Column("item.price").Should().BeOfType<DoubleArray>();
+        Cell(result.Features, "item.price", 0).Should().Be("250.0");
+        result.Outcomes.Should().Equal(MessageOutcome.Written, MessageOutcome.Failed);
+    }
+
+    [Fact]
     public void String_messages_envelopes_and_derived_features()
     {
         var events = Step("events_raw").Process(Batch(("-", """  {"id": "E1", "metadata": {"timestamp": "2024-01-01"}}  """, Now)), Now);
