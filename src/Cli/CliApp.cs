@@ -82,13 +82,12 @@ internal static class CliApp
         return Ok;
     }
 
-    private static CompiledDefinitions? Load(string path, TextWriter stdout, TextWriter stderr, out int exit)
+    /// <summary>The compiled definitions for replay/get, or null after printing why (the caller exits 2: unusable input).</summary>
+    private static CompiledDefinitions? Load(string path, TextWriter stderr)
     {
-        exit = Ok;
         if (!File.Exists(path))
         {
             stderr.WriteLine($"error: cannot read definition file '{path}': no such file");
-            exit = Usage;
             return null;
         }
         var compiled = DefinitionCompiler.CompileFile(path, out var errors);
@@ -96,7 +95,6 @@ internal static class CliApp
         {
             foreach (var e in errors) stderr.WriteLine(e);
             stderr.WriteLine($"{errors.Count} error(s) in {path}; run 'sluice validate {path}'");
-            exit = Invalid;
         }
         return compiled;
     }
@@ -114,8 +112,8 @@ internal static class CliApp
     private static async Task<int> Replay(string defsPath, string[] recordingPaths, string[]? resolvers, string? env, string online, string offline,
         string sinkDir, string deadLetter, bool json, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        var defs = Load(defsPath, stdout, stderr, out int exit);
-        if (defs is null) return exit == Invalid ? Usage : exit;
+        var defs = Load(defsPath, stderr);
+        if (defs is null) return Usage;
         if (SqlitePath(online, stderr) is not { } onlinePath) return Usage;
         foreach (var p in recordingPaths)
             if (!File.Exists(p)) { stderr.WriteLine($"error: cannot read recording '{p}': no such file"); return Usage; }
@@ -151,13 +149,17 @@ internal static class CliApp
             return Ok;
         }
         string[] head = ["resolver", "written", "filtered", "late", "skipped", "duplicate", "parse_failed", "failed"];
-        var rows = result.Resolvers.Select(r => new[] { r.Key }.Concat(ReplayGraph.Columns(r.Value)).ToArray()).Prepend(head).ToList();
+        var rows = result.Resolvers.Select(r => new[] { r.Key }.Concat(Counts(r.Value)).ToArray()).Prepend(head).ToList();
         var widths = Enumerable.Range(0, head.Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
         foreach (var row in rows)
             stdout.WriteLine(string.Join("  ", row.Select((v, c) => c == 0 ? v.PadRight(widths[c]) : v.PadLeft(widths[c]))));
         stdout.WriteLine($"{result.Messages:N0} messages in {result.Seconds:F2} s ({result.Messages / Math.Max(result.Seconds, 1e-9):N0} msgs/s)");
         return Ok;
     }
+
+    /// <summary>The table cells of one resolver's counts, in the order of the header.</summary>
+    private static IEnumerable<string> Counts(OutcomeCounts c) =>
+        new[] { c.Written, c.Filtered, c.Late, c.Skipped, c.Duplicate, c.ParseFailed, c.Failed }.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     private static async IAsyncEnumerable<Sluice.Pipeline.Messages.MessageBatch> ReadAll(string[] paths, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
@@ -167,8 +169,8 @@ internal static class CliApp
 
     private static async Task<int> Get(string defsPath, string online, string className, string key, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
-        var defs = Load(defsPath, stdout, stderr, out int exit);
-        if (defs is null) return exit == Invalid ? Usage : exit;
+        var defs = Load(defsPath, stderr);
+        if (defs is null) return Usage;
         if (SqlitePath(online, stderr) is not { } path) return Usage;
         var cls = defs.Classes.FirstOrDefault(c => c.Name == className || c.Namespace == className);
         if (cls is null)

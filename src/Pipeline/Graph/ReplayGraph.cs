@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Threading.Tasks.Dataflow;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Execution;
@@ -146,8 +145,4 @@ public static class ReplayGraph
         }
         return batch.WithoutRows(drop, MessageOutcome.Duplicate);
     }
-
-    /// <summary>Formats counts as the CLI's table row order: written, filtered, late, skipped, duplicate, parse_failed, failed.</summary>
-    public static string[] Columns(OutcomeCounts c) =>
-        [.. new[] { c.Written, c.Filtered, c.Late, c.Skipped, c.Duplicate, c.ParseFailed, c.Failed }.Select(v => v.ToString(CultureInfo.InvariantCulture))];
 }

@@ -26,7 +26,7 @@ public sealed class FileSink : IAsyncDisposable
         var sink = plan.Sink!;
         var f = batch.Features;
         var fqns = sink.Fqns.Select(w => $"{plan.Class.Namespace}.{w[(w.IndexOf('.', StringComparison.Ordinal) + 1)..]}").ToList();
-        var columns = fqns.Select(n => (Name: n, Index: f.Schema.GetFieldIndex(n))).ToList();
+        var columns = fqns.Select(n => (Name: n, Index: f.Schema.GetFieldIndex(n), plan.Class.Features.First(x => x.Fqn == n).Type)).ToList();
         Directory.CreateDirectory(_dir);
         if (sink.Format == "json")
         {
@@ -39,10 +39,10 @@ public sealed class FileSink : IAsyncDisposable
                 using (var w = new Utf8JsonWriter(buffer, FeatureJson.WriterOptions))
                 {
                     w.WriteStartObject();
-                    foreach (var (name, index) in columns)
+                    foreach (var (name, index, type) in columns)
                     {
                         w.WritePropertyName(name);
-                        FeatureJson.Write(w, f.Column(index), r, plan.Class.Features.First(x => x.Fqn == name).Type);
+                        FeatureJson.Write(w, f.Column(index), r, type);
                     }
                     w.WriteEndObject();
                 }
