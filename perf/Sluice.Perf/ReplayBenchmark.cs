@@ -63,6 +63,8 @@ internal static class ReplayBenchmark
                 peak_working_set_mb = Math.Round(peak / 1048576.0, 1),
                 processors = Environment.ProcessorCount,
             };
+            foreach (var b in result.Blocks)
+                Console.Error.WriteLine($"  {b.Name,-28} busy {b.Busy.TotalSeconds,6:F2} s  queue mean {b.QueueDepthMean,5:F1} max {b.QueueDepthMax}");
             Console.WriteLine($"replay: {report.msgs_per_s:N0} msgs/s into SQLite + Parquet; peak working set {report.peak_working_set_mb} MB; {report.processors} cores");
             Report.Write(jsonPath, report);
             return 0;

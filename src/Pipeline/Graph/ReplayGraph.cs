@@ -16,112 +16,350 @@ public sealed record ReplayOptions(
     string? Environment = null,
     IReadOnlyCollection<string>? Resolvers = null,
     int Parallelism = 0,
-    int Capacity = 4);
+    int Capacity = 4)
+{
+    /// <summary>SQLite file of the deduplication store; null keeps claims in memory for the run only.</summary>
+    public string? DedupPath { get; init; }
+
+    /// <summary>Messages per batch handed to the resolvers (the batcher's size).</summary>
+    public int BatchSize { get; init; } = 4096;
+
+    /// <summary>How long the batcher waits for a batch to fill before passing on what it has.</summary>
+    public TimeSpan Linger { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The online writer commits once this many rows are staged (group commit: see <see cref="SqliteOnlineStore.Stage"/>).</summary>
+    public int CommitRows { get; init; } = 262_144;
+
+    /// <summary>... or once the oldest staged row has waited this long.</summary>
+    public TimeSpan CommitInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often block queue depths are sampled for <see cref="ReplayResult.Blocks"/>.</summary>
+    public TimeSpan SampleEvery { get; init; } = TimeSpan.FromMilliseconds(20);
+}
 
 /// <summary>What a replay did: messages read, time taken, and the outcome counts of each resolver.</summary>
-public sealed record ReplayResult(long Messages, double Seconds, IReadOnlyDictionary<string, OutcomeCounts> Resolvers);
+public sealed record ReplayResult(long Messages, double Seconds, IReadOnlyDictionary<string, OutcomeCounts> Resolvers)
+{
+    /// <summary>Per-block metrics, in graph order.</summary>
+    public IReadOnlyList<BlockMetrics> Blocks { get; init; } = [];
+
+    /// <summary>The committable next offset per (topic, partition) once every target acknowledged (what a live source commits).</summary>
+    public IReadOnlyDictionary<(string Topic, int Partition), long> Committed { get; init; } = new Dictionary<(string, int), long>();
+}
+
+/// <summary>A block failed: which block, on which messages, and the original exception as the inner one.</summary>
+public sealed class GraphFaultException(string block, string positions, Exception inner)
+    : Exception($"block '{block}' failed on messages {positions}: {inner.Message}", inner)
+{
+    /// <summary>The failed block.</summary>
+    public string Block { get; } = block;
+    /// <summary>The source positions of the batch it was working on (first..last).</summary>
+    public string Positions { get; } = positions;
+}
 
 /// <summary>
-/// Replays message batches through the selected resolvers into the embedded stores, on TPL Dataflow: per resolver a
-/// bounded, ordered transform block running <see cref="ResolverStep"/> with the configured parallelism, then one
-/// writer block (deduplication, online store, sinks, dead letters) in batch order. Every block is bounded, so a slow
-/// store slows the reader and memory stays flat. Every resolver sees every message; header filters route them.
-/// Late arrival is measured against stream time (the newest message timestamp read so far), so replaying an old
-/// recording behaves as it did live.
+/// Replays message batches through the selected resolvers into the embedded stores, as the block graph of DESIGN.md
+/// section 4 on TPL Dataflow:
+/// <code>
+/// source -> batcher -> per resolver: resolve (header filter, late drop, parse, project, derived; DOP p, ordered)
+///   -> dedup -> fan-out -> online writer (group commit) --\
+///                        |-> offline writer (Parquet)  ---+-> ack joiner -> committed positions
+///                        |-> sink writer               ---|
+///                        '-> dead-letter writer        --/
+/// </code>
+/// Every block is bounded, so a slow store slows the reader and memory stays flat; fan-out awaits every target and
+/// never drops. A message's outcome is counted once every target of its batch has durably accepted it. A faulted
+/// block faults the whole graph with a <see cref="GraphFaultException"/> naming the block and the positions.
+/// Every resolver sees every message; header filters route them. Late arrival is measured against stream time
+/// (the newest message timestamp read so far), so replaying an old recording behaves as it did live.
 /// </summary>
 public static class ReplayGraph
 {
+    private sealed class Delivery(int resolver, long sequence, OutcomeCounts counts)
+    {
+        public int Resolver { get; } = resolver;
+        public long Sequence { get; } = sequence;
+        public OutcomeCounts Counts { get; } = counts;
+        public int PendingTargets;
+        public int PendingOfflineFiles;
+    }
+
+    /// <summary>An event for the ack joiner: a batch read (with its number of resolver deliveries), or a delivery done.</summary>
+    private readonly record struct AckEvent(long Sequence, MessageBatch? Read, int Parts, Delivery? Done);
+
     /// <summary>Runs the replay to the end of <paramref name="batches"/>.</summary>
     public static async Task<ReplayResult> RunAsync(CompiledDefinitions definitions, IAsyncEnumerable<MessageBatch> batches, ReplayOptions options,
         Action<long, IReadOnlyDictionary<string, OutcomeCounts>>? progress = null, CancellationToken cancellationToken = default)
     {
         var plans = definitions.Resolvers
             .Where(r => r.RunsIn(options.Environment) && (options.Resolvers is null || options.Resolvers.Contains(r.Name))).ToList();
-        var steps = plans.Select(p => new ResolverStep(p)).ToArray();
         var counts = plans.ToDictionary(p => p.Name, _ => OutcomeCounts.Zero, StringComparer.Ordinal);
-        var dedup = new InMemoryDedupStore();
         int parallelism = options.Parallelism > 0 ? options.Parallelism : Environment.ProcessorCount;
         var sw = Stopwatch.StartNew();
         long messages = 0;
 
+        await using IDedupStore dedup = options.DedupPath is null ? new InMemoryDedupStore() : await SqliteDedupStore.OpenAsync(options.DedupPath, cancellationToken);
         await using var online = await SqliteOnlineStore.OpenAsync(options.OnlinePath, cancellationToken: cancellationToken);
         await using var sinks = new FileSink(options.SinkDirectory);
         await using var offline = options.OfflineDirectory is null ? null : new ParquetOfflineStore(options.OfflineDirectory);
         StreamWriter? deadLetters = null;
+        using var metrics = new GraphMetrics(options.SampleEvery);
+        using var feed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var blocks = new List<(string Name, IDataflowBlock Block)>();
+        var joiner = new AckJoiner();
+        var bounded = new ExecutionDataflowBlockOptions { BoundedCapacity = options.Capacity, CancellationToken = feed.Token };
+
+        T Add<T>(string name, T block) where T : IDataflowBlock
+        {
+            blocks.Add((name, block));
+            return block;
+        }
+
+        // The ack joiner: counts a delivery's outcomes once all its targets are durable, and advances committed positions.
+        var ack = Add("ack", new ActionBlock<AckEvent>(e =>
+        {
+            if (e.Read is not null) joiner.Register(e.Sequence, e.Read, e.Parts);
+            else
+            {
+                var d = e.Done!;
+                lock (counts) counts[plans[d.Resolver].Name] += d.Counts;
+                joiner.Ack(d.Sequence);
+            }
+        }, new ExecutionDataflowBlockOptions { CancellationToken = feed.Token }));
+        var ackMetrics = metrics.Add("ack", 1, () => ack.InputCount);
+
+        void TargetDone(Delivery d)
+        {
+            if (Interlocked.Decrement(ref d.PendingTargets) == 0) ack.Post(new AckEvent(d.Sequence, null, 0, d));
+        }
+
+        // Online writer: stages batches and commits them as one group once enough rows wait or the oldest has waited
+        // long enough (a timer ticks so that an idle stream's last rows commit too), and at the end.
+        var onlineGroup = new List<Delivery>();
+        long groupStarted = 0;
+        BlockMetrics? onlineMetrics = null;
+        void CommitOnline(MessageBatch? at)
+        {
+            if (onlineGroup.Count == 0) return;
+            try { online.Commit(cancellationToken); }
+            catch (Exception e) when (e is not OperationCanceledException) { throw new GraphFaultException("online", at is null ? "(staged batches)" : Positions(at), e); }
+            foreach (var d in onlineGroup) TargetDone(d);
+            onlineGroup.Clear();
+        }
+        var onlineBlock = Add("online", new ActionBlock<(Delivery? D, ResolvedBatch? B)>(x => onlineMetrics!.Measure(x.B?.Features.Length ?? 0, () =>
+        {
+            if (x.B is not null)
+            {
+                if (onlineGroup.Count == 0) groupStarted = Stopwatch.GetTimestamp();
+                online.Stage(plans[x.D!.Resolver], x.B);
+                onlineGroup.Add(x.D);
+            }
+            if (online.StagedRows >= options.CommitRows || (onlineGroup.Count > 0 && Stopwatch.GetElapsedTime(groupStarted) >= options.CommitInterval))
+                CommitOnline(x.B?.Messages);
+            return x.B?.Features.Length ?? 0;
+        }, n => n), bounded));
+        onlineMetrics = metrics.Add("online", 1, () => onlineBlock.InputCount);
+        using var onlineTicks = new Timer(_ => onlineBlock.Post((null, null)), null, options.CommitInterval, options.CommitInterval);
+
+        // Offline writer: rows are durable when their Parquet file closes (rolled by rows or age, or at the end).
+        var offlinePending = new Dictionary<string, List<Delivery>>(StringComparer.Ordinal);
+        void OfflineClosed()
+        {
+            foreach (var key in offline!.TakeClosed())
+                if (offlinePending.Remove(key, out var waiting))
+                    foreach (var d in waiting)
+                        if (--d.PendingOfflineFiles == 0) TargetDone(d);
+        }
+        BlockMetrics? offlineMetrics = null;
+        var offlineBlock = Add("offline", new ActionBlock<(Delivery D, ResolvedBatch B)>(x => offlineMetrics!.MeasureAsync(x.B.Features.Length, async () =>
+        {
+            var files = await GuardAsync("offline", x.B, () => offline!.WriteAsync(plans[x.D.Resolver], x.B, cancellationToken));
+            x.D.PendingOfflineFiles = files.Count;
+            foreach (var key in files)
+            {
+                if (!offlinePending.TryGetValue(key, out var list)) offlinePending[key] = list = [];
+                list.Add(x.D);
+            }
+            if (files.Count == 0) TargetDone(x.D);
+            OfflineClosed();
+            return x.B.Features.Length;
+        }, n => n), bounded));
+        offlineMetrics = metrics.Add("offline", 1, () => offlineBlock.InputCount);
+
+        BlockMetrics? sinkMetrics = null;
+        var sinkBlock = Add("sink", new ActionBlock<(Delivery D, ResolvedBatch B)>(x => sinkMetrics!.MeasureAsync(x.B.Features.Length, async () =>
+        {
+            await GuardAsync("sink", x.B, async () => { await sinks.WriteAsync(plans[x.D.Resolver], x.B, cancellationToken); return 0; });
+            TargetDone(x.D);
+            return x.B.Features.Length;
+        }, n => n), bounded));
+        sinkMetrics = metrics.Add("sink", 1, () => sinkBlock.InputCount);
+
+        BlockMetrics? deadMetrics = null;
+        var deadBlock = Add("dead-letter", new ActionBlock<(Delivery D, ResolvedBatch B)>(x => deadMetrics!.MeasureAsync(x.B.Messages.Length, async () =>
+        {
+            var plan = plans[x.D.Resolver];
+            int written = 0;
+            for (int i = 0; i < x.B.Outcomes.Count; i++)
+            {
+                if (x.B.Outcomes[i] is not (MessageOutcome.ParseFailed or MessageOutcome.Failed)) continue;
+                deadLetters ??= OpenDeadLetters(options.DeadLetterPath);
+                await deadLetters.WriteLineAsync(MessageJsonl.Line(x.B.Messages, i,
+                [
+                    new("sluice-error", x.B.Reasons[i] ?? x.B.Outcomes[i].ToString()),
+                    new("sluice-resolver", plan.Name),
+                    new("sluice-source", x.B.Messages.Position(i)),
+                ]));
+                written++;
+            }
+            if (deadLetters is not null) await deadLetters.FlushAsync(cancellationToken);
+            TargetDone(x.D);
+            return written;
+        }, n => n), bounded));
+        deadMetrics = metrics.Add("dead-letter", 1, () => deadBlock.InputCount);
+
+        // Fan-out: one delivery per resolved batch, sent to every target that has work; SendAsync waits, never drops.
+        BlockMetrics? fanMetrics = null;
+        var fanOut = Add("fan-out", new ActionBlock<(int Resolver, long Sequence, ResolvedBatch Batch)>(x => fanMetrics!.MeasureAsync(x.Batch.Features.Length, async () =>
+        {
+            var plan = plans[x.Resolver];
+            var b = x.Batch;
+            bool rows = b.Features.Length > 0;
+            var targets = new List<ITargetBlock<(Delivery, ResolvedBatch)>>();
+            if (rows && !plan.SkipOffline && offline is not null) targets.Add(offlineBlock);
+            if (rows && plan.Sink is not null) targets.Add(sinkBlock);
+            if (b.Outcomes.Any(o => o is MessageOutcome.ParseFailed or MessageOutcome.Failed)) targets.Add(deadBlock);
+            bool toOnline = rows && !plan.SkipOnline;
+            var d = new Delivery(x.Resolver, x.Sequence, b.Counts()) { PendingTargets = targets.Count + (toOnline ? 1 : 0) + 1 };
+            if (toOnline && !await onlineBlock.SendAsync((d, b), feed.Token)) throw new InvalidOperationException("the online writer stopped taking batches");
+            foreach (var t in targets)
+                if (!await t.SendAsync((d, b), feed.Token)) throw new InvalidOperationException("a writer stopped taking batches");
+            TargetDone(d); // the +1 above: no target can finish the delivery before all were handed it
+            return b.Features.Length;
+        }, n => n), bounded));
+        fanMetrics = metrics.Add("fan-out", 1, () => fanOut.InputCount);
+
+        // Dedup: claims each row's key with its source position; one store for all resolvers, keys namespaced per resolver.
+        BlockMetrics? dedupMetrics = null;
+        var dedupBlock = Add("dedup", new TransformBlock<(int Resolver, long Sequence, ResolvedBatch Batch), (int, long, ResolvedBatch)>(
+            x => dedupMetrics!.MeasureAsync(x.Batch.Features.Length, async () =>
+                (x.Resolver, x.Sequence, await GuardAsync("dedup", x.Batch, () => Deduplicate(plans[x.Resolver], x.Batch, dedup, cancellationToken))),
+                r => r.Item3.Features.Length),
+            new ExecutionDataflowBlockOptions { BoundedCapacity = options.Capacity * Math.Max(1, plans.Count), CancellationToken = feed.Token }));
+        dedupMetrics = metrics.Add("dedup", 1, () => dedupBlock.InputCount);
+        dedupBlock.LinkTo(fanOut, new DataflowLinkOptions { PropagateCompletion = true });
+
+        var transforms = plans.Select((plan, r) =>
+        {
+            var step = new ResolverStep(plan);
+            BlockMetrics? m = null;
+            var block = Add($"{plan.Name}/resolve", new TransformBlock<(long Sequence, MessageBatch Batch, long Now), (int, long, ResolvedBatch)>(
+                x => m!.Measure(x.Batch.Length, () => (r, x.Sequence, Guard($"{plan.Name}/resolve", x.Batch, () => step.Process(x.Batch, x.Now))), o => o.Item3.Features.Length),
+                new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = parallelism, BoundedCapacity = options.Capacity, EnsureOrdered = true, CancellationToken = feed.Token }));
+            m = metrics.Add($"{plan.Name}/resolve", parallelism, () => block.InputCount);
+            block.LinkTo(dedupBlock);
+            return block;
+        }).ToArray();
+
+        // Any fault stops the feed and faults every other block with the same exception, so nothing waits forever.
+        Exception? firstFault = null;
+        foreach (var (_, block) in blocks)
+            _ = block.Completion.ContinueWith(t =>
+            {
+                var e = t.Exception!.InnerException ?? t.Exception;
+                Interlocked.CompareExchange(ref firstFault, e, null);
+                feed.Cancel();
+                foreach (var (_, other) in blocks) other.Fault(e);
+            }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+        var batcher = new MessageBatcher(options.BatchSize, options.Linger);
+        var sourceMetrics = metrics.Add("source+batcher", 1, () => 0);
+        long sequence = 0, streamTime = long.MinValue;
         try
         {
-            var writer = new ActionBlock<(int Resolver, ResolvedBatch Batch)>(async x =>
+            async Task Send(MessageBatch batch)
             {
-                var plan = plans[x.Resolver];
-                var batch = Deduplicate(plan, x.Batch, dedup);
-                if (!plan.SkipOnline) await online.WriteAsync(plan, batch, cancellationToken);
-                if (!plan.SkipOffline && offline is not null) await offline.WriteAsync(plan, batch, cancellationToken);
-                if (plan.Sink is not null) await sinks.WriteAsync(plan, batch, cancellationToken);
-                for (int i = 0; i < batch.Outcomes.Count; i++)
-                {
-                    if (batch.Outcomes[i] is not (MessageOutcome.ParseFailed or MessageOutcome.Failed)) continue;
-                    deadLetters ??= OpenDeadLetters(options.DeadLetterPath);
-                    await deadLetters.WriteLineAsync(MessageJsonl.Line(batch.Messages, i,
-                    [
-                        new("sluice-error", batch.Reasons[i] ?? batch.Outcomes[i].ToString()),
-                        new("sluice-resolver", plan.Name),
-                        new("sluice-source", batch.Messages.Position(i)),
-                    ]));
-                }
-                if (deadLetters is not null) await deadLetters.FlushAsync(cancellationToken);
-                counts[plan.Name] += batch.Counts();
-            }, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = options.Capacity * Math.Max(1, plans.Count), CancellationToken = cancellationToken });
-
-            var transforms = steps.Select((step, r) =>
-            {
-                var block = new TransformBlock<(MessageBatch Batch, long Now), (int, ResolvedBatch)>(x => (r, step.Process(x.Batch, x.Now)),
-                    new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = parallelism, BoundedCapacity = options.Capacity, EnsureOrdered = true, CancellationToken = cancellationToken });
-                block.LinkTo(writer);
-                return block;
-            }).ToArray();
-
-            // A faulted block stops taking input; cancel the feed so that no send waits on it, then surface its fault.
-            using var feed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            foreach (var t in transforms)
-                _ = t.Completion.ContinueWith(_ => feed.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            // Transforms whose output can no longer drain would never complete: fault them with the writer's exception.
-            _ = writer.Completion.ContinueWith(w =>
-            {
-                foreach (var t in transforms) ((IDataflowBlock)t).Fault(w.Exception!.InnerException ?? w.Exception);
-                feed.Cancel();
-            }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            long streamTime = long.MinValue;
-            try
-            {
-                await foreach (var batch in batches.WithCancellation(cancellationToken))
-                {
-                    messages += batch.Length;
-                    for (int i = 0; i < batch.Length; i++) streamTime = Math.Max(streamTime, batch.Timestamp.Values[i]);
-                    foreach (var t in transforms) await t.SendAsync((batch, streamTime), feed.Token);
-                    progress?.Invoke(messages, counts);
-                }
+                for (int i = 0; i < batch.Length; i++) streamTime = Math.Max(streamTime, batch.Timestamp.Values[i]);
+                long seq = sequence++;
+                ack.Post(new AckEvent(seq, batch, plans.Count, null));
+                foreach (var t in transforms)
+                    if (!await t.SendAsync((seq, batch, streamTime), feed.Token)) throw new OperationCanceledException(feed.Token);
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            await foreach (var fragment in batches.WithCancellation(feed.Token))
             {
-                // A block faulted; awaiting the completions below rethrows its exception.
+                messages += fragment.Length;
+                var ready = sourceMetrics.Measure(fragment.Length, () => batcher.Add(fragment, Stopwatch.GetTimestamp()), r => r.Sum(b => (long)b.Length));
+                foreach (var batch in ready) await Send(batch);
+                progress?.Invoke(messages, Snapshot(counts));
             }
-            foreach (var t in transforms) t.Complete();
-            try
-            {
-                await Task.WhenAll(transforms.Select(t => t.Completion));
-            }
-            finally
-            {
-                writer.Complete();
-            }
-            await writer.Completion;
+            if (batcher.Flush() is { } last) await Send(last);
         }
-        finally
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && firstFault is not null)
         {
-            if (deadLetters is not null) await deadLetters.DisposeAsync();
+            // A block faulted; it is rethrown below.
         }
-        progress?.Invoke(messages, counts);
-        return new ReplayResult(messages, sw.Elapsed.TotalSeconds, counts);
+
+        foreach (var t in transforms) t.Complete();
+        await Drain(transforms.Select(t => t.Completion));
+        dedupBlock.Complete();
+        await Drain([fanOut.Completion]);
+        await onlineTicks.DisposeAsync();
+        onlineBlock.Complete();
+        offlineBlock.Complete();
+        sinkBlock.Complete();
+        deadBlock.Complete();
+        await Drain([onlineBlock.Completion, offlineBlock.Completion, sinkBlock.Completion, deadBlock.Completion]);
+        if (firstFault is null)
+        {
+            try { CommitOnline(null); }
+            catch (GraphFaultException e) { firstFault = e; }
+        }
+        if (firstFault is null && offline is not null)
+        {
+            await offline.CloseAllAsync();
+            OfflineClosed();
+        }
+        ack.Complete();
+        await Drain([ack.Completion]);
+        if (deadLetters is not null) await deadLetters.DisposeAsync();
+        if (firstFault is not null) throw firstFault;
+        cancellationToken.ThrowIfCancellationRequested();
+        if (joiner.InFlight != 0) throw new InvalidOperationException($"{joiner.InFlight} batches were never acknowledged by every target");
+
+        progress?.Invoke(messages, Snapshot(counts));
+        return new ReplayResult(messages, sw.Elapsed.TotalSeconds, counts)
+        {
+            Blocks = metrics.Blocks,
+            Committed = joiner.Committable.ToDictionary(kv => kv.Key, kv => kv.Value),
+        };
+
+        // Waits for blocks to complete; their faults surface through firstFault.
+        static async Task Drain(IEnumerable<Task> completions)
+        {
+            try { await Task.WhenAll(completions); }
+            catch (Exception) { /* recorded in firstFault by the continuation */ }
+        }
+    }
+
+    private static IReadOnlyDictionary<string, OutcomeCounts> Snapshot(Dictionary<string, OutcomeCounts> counts)
+    {
+        lock (counts) return new Dictionary<string, OutcomeCounts>(counts, StringComparer.Ordinal);
+    }
+
+    private static string Positions(MessageBatch b) => b.Length == 0 ? "(none)" : b.Length == 1 ? b.Position(0) : $"{b.Position(0)}..{b.Position(b.Length - 1)}";
+
+    private static T Guard<T>(string block, MessageBatch batch, Func<T> work)
+    {
+        try { return work(); }
+        catch (Exception e) when (e is not OperationCanceledException and not GraphFaultException) { throw new GraphFaultException(block, Positions(batch), e); }
+    }
+
+    private static void Guard(string block, ResolvedBatch batch, Action work) => Guard(block, batch.Messages, () => { work(); return 0; });
+
+    private static async Task<T> GuardAsync<T>(string block, ResolvedBatch batch, Func<Task<T>> work)
+    {
+        try { return await work(); }
+        catch (Exception e) when (e is not OperationCanceledException and not GraphFaultException) { throw new GraphFaultException(block, Positions(batch.Messages), e); }
     }
 
     private static StreamWriter OpenDeadLetters(string path)
@@ -131,18 +369,21 @@ public static class ReplayGraph
         return new StreamWriter(path, append: true, new System.Text.UTF8Encoding(false));
     }
 
-    private static ResolvedBatch Deduplicate(ResolverPlan plan, ResolvedBatch batch, InMemoryDedupStore store)
+    private static async Task<ResolvedBatch> Deduplicate(ResolverPlan plan, ResolvedBatch batch, IDedupStore store, CancellationToken ct)
     {
-        if (batch.DeduplicationKeys is not { } keys || plan.DeduplicationWindow is not { } window) return batch;
-        var drop = new bool[batch.Features.Length];
+        if (batch.DeduplicationKeys is not { } keys || plan.DeduplicationWindow is not { } window || batch.Features.Length == 0) return batch;
         var type = plan.DeduplicationKey!.Type;
         long windowMicros = (long)(window.TotalMilliseconds * 1000);
-        for (int r = 0; r < drop.Length; r++)
+        // A null key claims nothing: such a message is never a duplicate.
+        var rows = Enumerable.Range(0, batch.Features.Length).Where(r => !keys.IsNull(r)).ToArray();
+        var claims = rows.Select(r =>
         {
             int m = batch.RowMessage[r];
-            var key = plan.Name + "\u001f" + FeatureJson.ToJson(keys, r, type);
-            drop[r] = !store.Claim(key, batch.Messages.Position(m), batch.Messages.Timestamp.Values[m], windowMicros);
-        }
+            return new DedupClaim(plan.Name + "\u001f" + FeatureJson.ToJson(keys, r, type), batch.Messages.Position(m), batch.Messages.Timestamp.Values[m], windowMicros);
+        }).ToArray();
+        var keep = await store.ClaimAsync(claims, ct);
+        var drop = new bool[batch.Features.Length];
+        for (int i = 0; i < rows.Length; i++) drop[rows[i]] = !keep[i];
         return batch.WithoutRows(drop, MessageOutcome.Duplicate);
     }
 }

@@ -108,6 +108,18 @@ public sealed class MessageBatch
             _headers.EndList();
         }
 
+        /// <summary>Appends message <paramref name="i"/> of another batch, copying its columns.</summary>
+        public void AppendFrom(MessageBatch batch, int i)
+        {
+            _topic.AppendFrom(batch.Topic, i);
+            _partition.Append(batch.Partition.Values[i]);
+            _offset.AppendFrom(batch.Offset, i);
+            _timestamp.AppendFrom(batch.Timestamp, i);
+            _key.AppendFrom(batch.Key, i);
+            _value.AppendFrom(batch.Value, i);
+            _headers.AppendFrom(batch.Headers, i);
+        }
+
         /// <summary>The batch of everything appended; the builder starts empty again.</summary>
         public MessageBatch Build()
         {

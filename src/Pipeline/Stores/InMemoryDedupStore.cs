@@ -1,21 +1,23 @@
 namespace Sluice.Pipeline.Stores;
 
-/// <summary>
-/// The embedded deduplication store, with the redelivery-safe semantics of DESIGN.md section 4: a key remembers the
-/// source position of the first message that claimed it; the same key from another position within the window is a
-/// duplicate, from the same position a redelivery (processed again). Windows are measured in message time, so a
-/// replay gives the same answer however fast it runs. Keys are namespaced per resolver by the caller.
-/// </summary>
-public sealed class InMemoryDedupStore
+/// <summary>The deduplication store of one process's lifetime (<see cref="IDedupStore"/>); nothing survives a restart.</summary>
+public sealed class InMemoryDedupStore : IDedupStore
 {
     private readonly Dictionary<string, (string Position, long ClaimedAtMicros)> _keys = new(StringComparer.Ordinal);
 
     /// <summary>True when the message is new (or a redelivery of the claimant); false when it is a duplicate.</summary>
-    public bool Claim(string key, string position, long messageMicros, long windowMicros)
+    public bool Claim(DedupClaim claim)
     {
-        if (_keys.TryGetValue(key, out var held) && messageMicros - held.ClaimedAtMicros < windowMicros && messageMicros >= held.ClaimedAtMicros)
-            return held.Position == position;
-        _keys[key] = (position, messageMicros);
+        if (_keys.TryGetValue(claim.Key, out var held) && DedupRule.Holds(held.ClaimedAtMicros, claim))
+            return held.Position == claim.Position;
+        _keys[claim.Key] = (claim.Position, claim.MessageMicros);
         return true;
     }
+
+    /// <inheritdoc/>
+    public Task<bool[]> ClaimAsync(IReadOnlyList<DedupClaim> claims, CancellationToken cancellationToken = default) =>
+        Task.FromResult(claims.Select(Claim).ToArray());
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

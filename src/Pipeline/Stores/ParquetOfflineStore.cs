@@ -36,11 +36,17 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
     /// <summary>Age after which a file is closed and a new one started.</summary>
     public TimeSpan MaxFileAge { get; init; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Appends the feature rows of a batch, split by the UTC date of their feature time.</summary>
-    public async Task WriteAsync(ResolverPlan plan, ResolvedBatch batch, CancellationToken cancellationToken = default)
+    private readonly List<string> _closed = [];
+
+    /// <summary>
+    /// Appends the feature rows of a batch, split by the UTC date of their feature time, and returns the files (by key)
+    /// they went into: the rows are durable once <see cref="TakeClosed"/> has returned each of those keys.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> WriteAsync(ResolverPlan plan, ResolvedBatch batch, CancellationToken cancellationToken = default)
     {
         var f = batch.Features;
-        if (f.Length == 0) return;
+        var written = new List<string>();
+        if (f.Length == 0) return written;
         var ts = (TimestampArray)f.Column("__ts__");
         foreach (var day in Enumerable.Range(0, f.Length).GroupBy(r => Math.DivRem(ts.Values[r], 86_400_000_000L, out long rem) - (rem < 0 ? 1 : 0)))
         {
@@ -49,6 +55,7 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
             var dir = Path.Combine(root, plan.Class.Namespace, $"date={date}");
             var key = $"{dir}|{plan.Name}";
             var file = await OpenAsync(key, dir, plan, f, cancellationToken);
+            written.Add(key);
             using (var group = file.Writer.CreateRowGroup())
             {
                 var fields = file.Schema.GetDataFields();
@@ -63,6 +70,28 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
             file.Rows += rows.Count;
             if (file.Rows >= MaxRowsPerFile || DateTime.UtcNow - file.Opened >= MaxFileAge) await CloseAsync(key);
         }
+        return written;
+    }
+
+    /// <summary>The keys of the files closed (complete and renamed) since the last call.</summary>
+    public IReadOnlyList<string> TakeClosed()
+    {
+        var closed = _closed.ToList();
+        _closed.Clear();
+        return closed;
+    }
+
+    /// <summary>Closes the files older than <see cref="MaxFileAge"/>; a live graph calls it on a timer so that an idle stream's rows become durable.</summary>
+    public async Task CloseExpiredAsync()
+    {
+        foreach (var (key, file) in _open.ToList())
+            if (DateTime.UtcNow - file.Opened >= MaxFileAge) await CloseAsync(key);
+    }
+
+    /// <summary>Closes every open file.</summary>
+    public async Task CloseAllAsync()
+    {
+        foreach (var key in _open.Keys.ToList()) await CloseAsync(key);
     }
 
     private async Task<OpenFile> OpenAsync(string key, string dir, ResolverPlan plan, RecordBatch f, CancellationToken ct)
@@ -100,33 +129,58 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
         switch (type.Kind)
         {
             case TypeKind.Int64 or TypeKind.Enum:
-                await group.WriteAsync(field, (ReadOnlyMemory<long?>)rows.Select(r => column.IsNull(r) ? null : (long?)((Int64Array)column).Values[r]).ToArray());
+                await group.WriteAsync(field, (ReadOnlyMemory<long?>)Gather(rows, column, ((Int64Array)column).Values.ToArray()));
                 break;
             case TypeKind.Float64:
-                await group.WriteAsync(field, (ReadOnlyMemory<double?>)rows.Select(r => column.IsNull(r) ? null : (double?)((DoubleArray)column).Values[r]).ToArray());
+                await group.WriteAsync(field, (ReadOnlyMemory<double?>)Gather(rows, column, ((DoubleArray)column).Values.ToArray()));
                 break;
             case TypeKind.Bool:
-                await group.WriteAsync(field, (ReadOnlyMemory<bool?>)rows.Select(r => ((BooleanArray)column).GetValue(r)).ToArray());
+                var bools = (BooleanArray)column;
+                await group.WriteAsync(field, (ReadOnlyMemory<bool?>)Gather(rows, r => bools.GetValue(r)));
                 break;
             case TypeKind.Timestamp:
-                var ts = (TimestampArray)column;
-                await group.WriteAsync(field, (ReadOnlyMemory<DateTime?>)rows.Select(r => column.IsNull(r) ? null
-                    : (DateTime?)new DateTime(DateTime.UnixEpoch.Ticks + ts.Values[r] * 10, DateTimeKind.Utc)).ToArray());
+                var ts = ((TimestampArray)column).Values;
+                var times = new DateTime?[rows.Count];
+                for (int i = 0; i < times.Length; i++)
+                    if (!column.IsNull(rows[i])) times[i] = new DateTime(DateTime.UnixEpoch.Ticks + ts[rows[i]] * 10, DateTimeKind.Utc);
+                await group.WriteAsync(field, (ReadOnlyMemory<DateTime?>)times);
                 break;
             case TypeKind.Date:
-                await group.WriteAsync(field, (ReadOnlyMemory<DateOnly?>)rows.Select(r => column.IsNull(r) ? null
-                    : (DateOnly?)DateOnly.FromDayNumber(DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber + ((Date32Array)column).Values[r])).ToArray());
+                int epoch = DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
+                var days = ((Date32Array)column).Values;
+                var dates = new DateOnly?[rows.Count];
+                for (int i = 0; i < dates.Length; i++)
+                    if (!column.IsNull(rows[i])) dates[i] = DateOnly.FromDayNumber(epoch + days[rows[i]]);
+                await group.WriteAsync(field, (ReadOnlyMemory<DateOnly?>)dates);
                 break;
             case TypeKind.Bytes:
-                await group.WriteAsync(field, rows.Select(r => column.IsNull(r) ? null! : ((BinaryArray)column).GetBytes(r).ToArray()).ToArray());
+                var bytes = (BinaryArray)column;
+                await group.WriteAsync(field, Gather(rows, r => column.IsNull(r) ? null! : bytes.GetBytes(r).ToArray()));
                 break;
             case TypeKind.String:
-                await group.WriteAsync(field, rows.Select(r => ((StringArray)column).GetString(r)!).ToArray());
+                var strings = (StringArray)column;
+                await group.WriteAsync(field, Gather(rows, r => strings.GetString(r)!));
                 break;
             default:
-                await group.WriteAsync(field, rows.Select(r => column.IsNull(r) ? null! : FeatureJson.ToJson(column, r, type)).ToArray());
+                await group.WriteAsync(field, Gather(rows, r => column.IsNull(r) ? null! : FeatureJson.ToJson(column, r, type)));
                 break;
         }
+    }
+
+    /// <summary>The selected rows of a primitive column, null where the column is null.</summary>
+    private static T?[] Gather<T>(List<int> rows, IArrowArray column, T[] values) where T : struct
+    {
+        var result = new T?[rows.Count];
+        for (int i = 0; i < result.Length; i++)
+            if (!column.IsNull(rows[i])) result[i] = values[rows[i]];
+        return result;
+    }
+
+    private static T[] Gather<T>(List<int> rows, Func<int, T> value)
+    {
+        var result = new T[rows.Count];
+        for (int i = 0; i < result.Length; i++) result[i] = value(rows[i]);
+        return result;
     }
 
     private async Task CloseAsync(string key)
@@ -138,11 +192,9 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
         await file.Stream.DisposeAsync();
         // Readers see only complete files: written as .tmp, renamed once the footer is on disk.
         File.Move(path, path[..^4], overwrite: true);
+        _closed.Add(key);
     }
 
     /// <summary>Closes every open file.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var key in _open.Keys.ToList()) await CloseAsync(key);
-    }
+    public async ValueTask DisposeAsync() => await CloseAllAsync();
 }
