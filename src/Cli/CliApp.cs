@@ -43,7 +43,15 @@ internal static class CliApp
         var get = new Command("get", "print the online values of one entity as JSON") { getDefs, getOnline, cls, key };
         get.SetAction((parse, ct) => Get(parse.GetValue(getDefs)!, parse.GetValue(getOnline)!, parse.GetValue(cls)!, parse.GetValue(key)!, stdout, stderr, ct));
 
-        var root = new RootCommand("Sluice: stream resolvers for .NET") { validate, replay, get };
+        var profileDefs = new Argument<string>("defs") { Description = "the definition file (sluice.yaml)" };
+        var profileRecording = new Argument<string>("recording") { Description = "a recording (.jsonl or .arrows)" };
+        var repeat = new Option<int>("--repeat") { Description = "feed the recording this many times", DefaultValueFactory = _ => 1 };
+        var profileJson = new Option<string?>("--json") { Description = "also write the figures as JSON to this file" };
+        var profile = new Command("profile", "replay into temporary stores and print per-block throughput, busy %, queue depth")
+            { profileDefs, profileRecording, repeat, profileJson };
+        profile.SetAction((parse, ct) => Profile(parse.GetValue(profileDefs)!, parse.GetValue(profileRecording)!, parse.GetValue(repeat), parse.GetValue(profileJson), stdout, stderr, ct));
+
+        var root = new RootCommand("Sluice: stream resolvers for .NET") { validate, replay, profile, get };
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
@@ -124,7 +132,12 @@ internal static class CliApp
             return Usage;
         }
         bool live = !json && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
-        var options = new ReplayOptions(onlinePath, sinkDir, deadLetter, offline, env, resolvers is { Length: > 0 } ? resolvers : null);
+        var options = new ReplayOptions(onlinePath, sinkDir, deadLetter, offline, env, resolvers is { Length: > 0 } ? resolvers : null)
+        {
+            // Dedup claims persist beside the online store, as they would in Redis: a second replay of the same
+            // recording is a redelivery (same positions), a new recording with old keys within the window is not.
+            DedupPath = DedupPathFor(onlinePath),
+        };
         var last = DateTime.MinValue;
         var result = await ReplayGraph.RunAsync(defs, ReadAll(recordingPaths, ct), options, (messages, counts) =>
         {
@@ -156,6 +169,59 @@ internal static class CliApp
         stdout.WriteLine($"{result.Messages:N0} messages in {result.Seconds:F2} s ({result.Messages / Math.Max(result.Seconds, 1e-9):N0} msgs/s)");
         return Ok;
     }
+
+    /// <summary>The dedup store of an embedded online store: <c>.sluice/online.db</c> -> <c>.sluice/online.dedup.db</c>.</summary>
+    internal static string DedupPathFor(string onlinePath) =>
+        Path.Combine(Path.GetDirectoryName(onlinePath) ?? "", Path.GetFileNameWithoutExtension(onlinePath) + ".dedup.db");
+
+    private static async Task<int> Profile(string defsPath, string recording, int repeat, string? jsonPath, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var defs = Load(defsPath, stderr);
+        if (defs is null) return Usage;
+        if (!File.Exists(recording)) { stderr.WriteLine($"error: cannot read recording '{recording}': no such file"); return Usage; }
+        if (repeat < 1) { stderr.WriteLine($"error: --repeat must be at least 1, got {repeat}"); return Usage; }
+        var dir = Directory.CreateTempSubdirectory("sluice-profile-").FullName;
+        try
+        {
+            var options = new ReplayOptions(Path.Combine(dir, "online.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead-letter.jsonl"), Path.Combine(dir, "offline"));
+            var result = await ReplayGraph.RunAsync(defs, ReadAll(Enumerable.Repeat(recording, repeat).ToArray(), ct), options, cancellationToken: ct);
+            double wall = Math.Max(result.Seconds, 1e-9);
+            var blocks = result.Blocks.Select(b => new
+            {
+                name = b.Name,
+                parallelism = b.Parallelism,
+                rows_in = b.RowsIn,
+                rows_out = b.RowsOut,
+                busy_seconds = Math.Round(b.Busy.TotalSeconds, 3),
+                busy_pct = Math.Round(100 * b.Busy.TotalSeconds / (wall * b.Parallelism), 1),
+                queue_depth_mean = Math.Round(b.QueueDepthMean, 2),
+                queue_depth_max = b.QueueDepthMax,
+                rows_per_busy_s = b.Busy.TotalSeconds > 0 ? Math.Round(b.RowsIn / b.Busy.TotalSeconds) : 0,
+            }).ToList();
+            string[] head = ["block", "dop", "rows_in", "rows_out", "busy%", "queue", "max", "rows/busy-s"];
+            var rows = blocks.Select(b => new[]
+            {
+                b.name, b.parallelism.ToString(Inv), b.rows_in.ToString(Inv), b.rows_out.ToString(Inv), b.busy_pct.ToString("F1", Inv),
+                b.queue_depth_mean.ToString("F1", Inv), b.queue_depth_max.ToString(Inv), b.rows_per_busy_s.ToString("N0", Inv),
+            }).Prepend(head).ToList();
+            var widths = Enumerable.Range(0, head.Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+            foreach (var row in rows)
+                stdout.WriteLine(string.Join("  ", row.Select((v, c) => c == 0 ? v.PadRight(widths[c]) : v.PadLeft(widths[c]))));
+            stdout.WriteLine($"{result.Messages:N0} messages in {result.Seconds:F2} s ({result.Messages / wall:N0} msgs/s); busy% is of the block's workers over the run");
+            if (jsonPath is not null)
+            {
+                var doc = new { messages = result.Messages, seconds = Math.Round(result.Seconds, 3), msgs_per_s = Math.Round(result.Messages / wall), repeat, blocks };
+                File.WriteAllText(jsonPath, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+            }
+            return Ok;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static readonly System.Globalization.CultureInfo Inv = System.Globalization.CultureInfo.InvariantCulture;
 
     /// <summary>The table cells of one resolver's counts, in the order of the header.</summary>
     private static IEnumerable<string> Counts(OutcomeCounts c) =>

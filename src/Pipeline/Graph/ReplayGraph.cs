@@ -28,7 +28,7 @@ public sealed record ReplayOptions(
     public TimeSpan Linger { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>The online writer commits once this many rows are staged (group commit: see <see cref="SqliteOnlineStore.Stage"/>).</summary>
-    public int CommitRows { get; init; } = 262_144;
+    public int CommitRows { get; init; } = 131_072;
 
     /// <summary>... or once the oldest staged row has waited this long.</summary>
     public TimeSpan CommitInterval { get; init; } = TimeSpan.FromSeconds(1);
@@ -134,19 +134,26 @@ public static class ReplayGraph
         }
 
         // Online writer: stages batches and commits them as one group once enough rows wait or the oldest has waited
-        // long enough (a timer ticks so that an idle stream's last rows commit too), and at the end.
+        // long enough (a timer ticks so that an idle stream's last rows commit too), and at the end. A commit runs in
+        // the background while the next group stages; commits never overlap.
         var onlineGroup = new List<Delivery>();
         long groupStarted = 0;
+        Task committing = Task.CompletedTask;
         BlockMetrics? onlineMetrics = null;
-        void CommitOnline(MessageBatch? at)
+        async Task CommitOnline(MessageBatch? at)
         {
             if (onlineGroup.Count == 0) return;
-            try { online.Commit(cancellationToken); }
-            catch (Exception e) when (e is not OperationCanceledException) { throw new GraphFaultException("online", at is null ? "(staged batches)" : Positions(at), e); }
-            foreach (var d in onlineGroup) TargetDone(d);
+            await committing;
+            var group = onlineGroup.ToArray();
             onlineGroup.Clear();
+            committing = Task.Run(() =>
+            {
+                try { online.Commit(cancellationToken); }
+                catch (Exception e) when (e is not OperationCanceledException) { throw new GraphFaultException("online", at is null ? "(staged batches)" : Positions(at), e); }
+                foreach (var d in group) TargetDone(d);
+            }, CancellationToken.None);
         }
-        var onlineBlock = Add("online", new ActionBlock<(Delivery? D, ResolvedBatch? B)>(x => onlineMetrics!.Measure(x.B?.Features.Length ?? 0, () =>
+        var onlineBlock = Add("online", new ActionBlock<(Delivery? D, ResolvedBatch? B)>(x => onlineMetrics!.MeasureAsync(x.B?.Features.Length ?? 0, async () =>
         {
             if (x.B is not null)
             {
@@ -155,7 +162,7 @@ public static class ReplayGraph
                 onlineGroup.Add(x.D);
             }
             if (online.StagedRows >= options.CommitRows || (onlineGroup.Count > 0 && Stopwatch.GetElapsedTime(groupStarted) >= options.CommitInterval))
-                CommitOnline(x.B?.Messages);
+                await CommitOnline(x.B?.Messages);
             return x.B?.Features.Length ?? 0;
         }, n => n), bounded));
         onlineMetrics = metrics.Add("online", 1, () => onlineBlock.InputCount);
@@ -311,7 +318,11 @@ public static class ReplayGraph
         await Drain([onlineBlock.Completion, offlineBlock.Completion, sinkBlock.Completion, deadBlock.Completion]);
         if (firstFault is null)
         {
-            try { CommitOnline(null); }
+            try
+            {
+                await CommitOnline(null);
+                await committing;
+            }
             catch (GraphFaultException e) { firstFault = e; }
         }
         if (firstFault is null && offline is not null)

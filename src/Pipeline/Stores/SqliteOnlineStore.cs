@@ -47,9 +47,9 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
         return new SqliteOnlineStore(connection, clock ?? TimeProvider.System);
     }
 
-    private readonly List<(ResolverPlan Plan, RecordBatch Features, long? ExpiresAt)> _staged = [];
+    private List<(ResolverPlan Plan, RecordBatch Features, long? ExpiresAt)> _staged = [];
 
-    /// <summary>Feature rows staged by <see cref="Stage"/> and not yet committed.</summary>
+    /// <summary>Feature rows staged by <see cref="Stage"/> and not yet taken by <see cref="Commit"/>.</summary>
     public int StagedRows { get; private set; }
 
     /// <summary>
@@ -62,20 +62,33 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
         if (batch.Features.Length == 0) return;
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         long? expires = plan.Class.MaxStaleness is { } s ? now + (long)(s.TotalMilliseconds * 1000) : null;
-        _staged.Add((plan, batch.Features, expires));
-        StagedRows += batch.Features.Length;
+        lock (_staged)
+        {
+            _staged.Add((plan, batch.Features, expires));
+            StagedRows += batch.Features.Length;
+        }
     }
 
-    /// <summary>Writes every staged row in one transaction; durable (WAL, synchronous=NORMAL) when this returns.</summary>
+    /// <summary>
+    /// Writes every staged row in one transaction; durable (WAL, synchronous=NORMAL) when this returns. It takes the
+    /// staged rows first, so <see cref="Stage"/> may go on from another thread while a commit runs; commits must not overlap.
+    /// </summary>
     public void Commit(CancellationToken cancellationToken = default)
     {
-        if (_staged.Count == 0) return;
+        List<(ResolverPlan Plan, RecordBatch Features, long? ExpiresAt)> staged;
+        lock (_staged)
+        {
+            staged = _staged;
+            _staged = [];
+            StagedRows = 0;
+        }
+        if (staged.Count == 0) return;
         cancellationToken.ThrowIfCancellationRequested();
         var db = _connection.Handle!;
         Exec(db, "BEGIN");
         try
         {
-            foreach (var cls in _staged.GroupBy(x => x.Plan.Class.Namespace, StringComparer.Ordinal))
+            foreach (var cls in staged.GroupBy(x => x.Plan.Class.Namespace, StringComparer.Ordinal))
             {
                 EnsureTable(cls.First().Plan.Class);
                 var parts = cls.Select(x => new Part(x.Plan, x.Features, x.ExpiresAt, Upsert(x.Plan, x.Features.Schema))).ToArray();
@@ -92,8 +105,6 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
             raw.sqlite3_exec(db, "ROLLBACK");
             throw;
         }
-        _staged.Clear();
-        StagedRows = 0;
     }
 
     /// <summary>Stages and commits one batch.</summary>
