@@ -1,0 +1,45 @@
+using FluentAssertions;
+using Sluice.Pipeline.Stores;
+
+namespace Sluice.Pipeline.Tests.Stores;
+
+/// <summary>The redelivery-safe dedup semantics, the same for every store (SQLite on a temp file needs no server).</summary>
+public sealed class DedupStoreUnitTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sluice-dedup-").FullName;
+    private const long Hour = 3_600_000_000;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    public static TheoryData<string> Stores => new() { "memory", "sqlite" };
+
+    private async Task<IDedupStore> Open(string kind) =>
+        kind == "memory" ? new InMemoryDedupStore() : await SqliteDedupStore.OpenAsync(Path.Combine(_dir, "dedup.db"));
+
+    private static DedupClaim Claim(string key, string position, long at) => new("r\u001f" + key, position, at, 24 * Hour);
+
+    [Theory, MemberData(nameof(Stores))]
+    public async Task Duplicates_drop_redeliveries_pass_and_claims_expire_after_the_window(string kind)
+    {
+        await using var store = await Open(kind);
+        (await store.ClaimAsync([Claim("1", "t/0/0", 0), Claim("1", "t/0/1", Hour), Claim("2", "t/0/2", Hour)]))
+            .Should().Equal([true, false, true], "the second message with key 1 is a duplicate within one batch");
+        (await store.ClaimAsync([Claim("1", "t/0/0", 0)])).Should().Equal([true], "the claimant itself, redelivered, is processed again");
+        (await store.ClaimAsync([Claim("1", "t/0/9", 23 * Hour)])).Should().Equal([false]);
+        (await store.ClaimAsync([Claim("1", "t/0/10", 24 * Hour)])).Should().Equal([true], "the window has passed");
+        (await store.ClaimAsync([Claim("1", "t/0/11", 25 * Hour)])).Should().Equal([false], "t/0/10 holds the key now");
+    }
+
+    [Fact]
+    public async Task Sqlite_claims_survive_a_restart()
+    {
+        var path = Path.Combine(_dir, "dedup.db");
+        await using (var store = await SqliteDedupStore.OpenAsync(path))
+            await store.ClaimAsync([Claim("7", "t/0/0", 0)]);
+        await using (var store = await SqliteDedupStore.OpenAsync(path))
+        {
+            (await store.ClaimAsync([Claim("7", "t/0/5", Hour)])).Should().Equal([false]);
+            (await store.ClaimAsync([Claim("7", "t/0/0", 0)])).Should().Equal([true]);
+        }
+    }
+}
