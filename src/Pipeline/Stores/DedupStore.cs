@@ -22,7 +22,16 @@ public interface IDedupStore : IAsyncDisposable
 /// <summary>The rule every store applies, given what the key currently holds.</summary>
 internal static class DedupRule
 {
-    /// <summary>Whether an existing claim (position, claimed at) still holds against <paramref name="claim"/> (a claim holds for its window, in message time).</summary>
-    public static bool Holds(long claimedAtMicros, DedupClaim claim) =>
-        claim.MessageMicros >= claimedAtMicros && claim.MessageMicros - claimedAtMicros < claim.WindowMicros;
+    /// <summary>
+    /// Whether the message goes on, and whether its claim replaces the held one. The claimant's own position is a
+    /// redelivery (goes on). Another position within the window of the held claim, before or after it in message time,
+    /// is a duplicate. Outside the window the message goes on, and takes the key only if it is newer, so an old
+    /// straggler never shortens a newer claim's window.
+    /// </summary>
+    public static (bool Keep, bool Replace) Decide(string heldPosition, long claimedAtMicros, DedupClaim claim)
+    {
+        if (heldPosition == claim.Position) return (true, false);
+        if (Math.Abs(claim.MessageMicros - claimedAtMicros) < claim.WindowMicros) return (false, false);
+        return (true, claim.MessageMicros > claimedAtMicros);
+    }
 }

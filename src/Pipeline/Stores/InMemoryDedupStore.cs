@@ -8,10 +8,14 @@ public sealed class InMemoryDedupStore : IDedupStore
     /// <summary>True when the message is new (or a redelivery of the claimant); false when it is a duplicate.</summary>
     public bool Claim(DedupClaim claim)
     {
-        if (_keys.TryGetValue(claim.Key, out var held) && DedupRule.Holds(held.ClaimedAtMicros, claim))
-            return held.Position == claim.Position;
-        _keys[claim.Key] = (claim.Position, claim.MessageMicros);
-        return true;
+        if (!_keys.TryGetValue(claim.Key, out var held))
+        {
+            _keys[claim.Key] = (claim.Position, claim.MessageMicros);
+            return true;
+        }
+        var (keep, replace) = DedupRule.Decide(held.Position, held.ClaimedAtMicros, claim);
+        if (replace) _keys[claim.Key] = (claim.Position, claim.MessageMicros);
+        return keep;
     }
 
     /// <inheritdoc/>

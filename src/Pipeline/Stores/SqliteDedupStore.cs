@@ -54,15 +54,12 @@ public sealed class SqliteDedupStore : IDedupStore
             {
                 var c = claims[i];
                 Check(db, raw.sqlite3_bind_text(_select, 1, c.Key));
-                bool held = false, same = false;
-                if (raw.sqlite3_step(_select) == raw.SQLITE_ROW)
-                {
-                    held = DedupRule.Holds(raw.sqlite3_column_int64(_select, 1), c);
-                    same = raw.sqlite3_column_text(_select, 0).utf8_to_string() == c.Position;
-                }
+                var (keep, replace) = raw.sqlite3_step(_select) == raw.SQLITE_ROW
+                    ? DedupRule.Decide(raw.sqlite3_column_text(_select, 0).utf8_to_string(), raw.sqlite3_column_int64(_select, 1), c)
+                    : (true, true);
                 raw.sqlite3_reset(_select);
-                result[i] = !held || same;
-                if (held) continue;
+                result[i] = keep;
+                if (!replace) continue;
                 Check(db, raw.sqlite3_bind_text(_upsert, 1, c.Key));
                 Check(db, raw.sqlite3_bind_text(_upsert, 2, c.Position));
                 Check(db, raw.sqlite3_bind_int64(_upsert, 3, c.MessageMicros));

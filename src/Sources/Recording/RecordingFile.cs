@@ -10,7 +10,8 @@ namespace Sluice.Sources.Recording;
 /// Recordings of captured messages (DESIGN.md section 6), by extension: <c>.jsonl</c>, one JSON object per line as
 /// <c>kcat -C -J</c> prints it (<c>topic, partition, offset, ts</c> in ms<c>, key, payload, headers</c> as a flat
 /// [name, value, ...] array), also accepting <c>value</c> for <c>payload</c>, <c>value_b64</c>/<c>key_b64</c> for
-/// binary, <c>headers</c> as an object and <c>timestamp</c> for <c>ts</c>; and <c>.arrows</c>, an Arrow IPC stream
+/// binary, <c>headers</c> as an object and <c>timestamp</c> for <c>ts</c>; a line with none of these fields is a bare payload
+/// (what a json sink writes, so that a sink chain replays stage by stage); and <c>.arrows</c>, an Arrow IPC stream
 /// with the <see cref="MessageBatch"/> schema (the fast path).
 /// </summary>
 public static class RecordingFile
@@ -60,7 +61,10 @@ public static class RecordingFile
                 long offset = o.TryGetProperty("offset", out var off) && off.ValueKind == JsonValueKind.Number ? off.GetInt64() : line - 1;
                 long ms = (o.TryGetProperty("ts", out var ts) || o.TryGetProperty("timestamp", out ts)) && ts.ValueKind == JsonValueKind.Number ? ts.GetInt64() : 0;
                 var key = Bytes(o, "key", "key_b64");
-                var value = Bytes(o, "payload", "value_b64") ?? Bytes(o, "value", "value_b64");
+                // A line with none of the envelope's fields is a bare payload, as a json sink writes it: sink output
+                // replays as the next stage's input (the seed's sink chain).
+                bool bare = !EnvelopeFields.Any(n => o.TryGetProperty(n, out _));
+                var value = bare ? Encoding.UTF8.GetBytes(text) : Bytes(o, "payload", "value_b64") ?? Bytes(o, "value", "value_b64");
                 builder.Append(topic, partition, offset, checked(ms * 1000), key, value, Headers(o));
             }
             catch (Exception e) when (e is FormatException or InvalidOperationException or OverflowException)
@@ -69,6 +73,8 @@ public static class RecordingFile
             }
         }
     }
+
+    private static readonly string[] EnvelopeFields = ["topic", "partition", "offset", "ts", "timestamp", "key", "key_b64", "payload", "value", "value_b64", "headers"];
 
     private static byte[]? Bytes(JsonElement o, string textName, string base64Name)
     {

@@ -30,6 +30,16 @@ public sealed class DedupStoreUnitTests : IDisposable
         (await store.ClaimAsync([Claim("1", "t/0/11", 25 * Hour)])).Should().Equal([false], "t/0/10 holds the key now");
     }
 
+    [Theory, MemberData(nameof(Stores))]
+    public async Task An_older_straggler_within_the_window_is_a_duplicate_and_an_older_one_outside_never_takes_the_key(string kind)
+    {
+        await using var store = await Open(kind);
+        await store.ClaimAsync([Claim("1", "t/0/5", 30 * Hour)]);
+        (await store.ClaimAsync([Claim("1", "t/0/4", 29 * Hour)])).Should().Equal([false], "an hour before the claim, within 24h");
+        (await store.ClaimAsync([Claim("1", "t/0/1", 2 * Hour)])).Should().Equal([true], "28h before the claim");
+        (await store.ClaimAsync([Claim("1", "t/0/6", 31 * Hour)])).Should().Equal([false], "t/0/5 still holds the key: the straggler did not take it");
+    }
+
     [Fact]
     public async Task Sqlite_claims_survive_a_restart()
     {
