@@ -10,7 +10,9 @@ namespace Sluice.Pipeline.Graph;
 /// </summary>
 internal sealed class AckJoiner
 {
-    private readonly Dictionary<long, (MessageBatch Batch, int Pending)> _open = [];
+    // Only each batch's last offset per partition is kept, not the batch: a target may hold acks for long (Parquet acks
+    // when a file closes) and the batches themselves must not stay in memory that long.
+    private readonly Dictionary<long, ((string Topic, int Partition, long Next)[] Ends, int Pending)> _open = [];
     private readonly Dictionary<(string Topic, int Partition), long> _committable = [];
     private long _nextToCommit;
 
@@ -18,15 +20,22 @@ internal sealed class AckJoiner
     public void Register(long sequence, MessageBatch batch, int parts)
     {
         if (_open.ContainsKey(sequence)) throw new InvalidOperationException($"batch {sequence} registered twice");
-        _open[sequence] = (batch, parts);
+        var ends = new Dictionary<(string, int), long>();
+        for (int i = 0; i < batch.Length; i++)
+        {
+            var tp = (batch.Topic.GetString(i)!, batch.Partition.Values[i]);
+            long next = batch.Offset.Values[i] + 1;
+            if (!ends.TryGetValue(tp, out var e) || next > e) ends[tp] = next;
+        }
+        _open[sequence] = (ends.Select(kv => (kv.Key.Item1, kv.Key.Item2, kv.Value)).ToArray(), parts);
         Advance();
     }
 
     /// <summary>Adds parts to a registered batch (a target that splits its work, e.g. across files).</summary>
     public void Expect(long sequence, int parts)
     {
-        var (batch, pending) = _open[sequence];
-        _open[sequence] = (batch, pending + parts);
+        var (ends, pending) = _open[sequence];
+        _open[sequence] = (ends, pending + parts);
     }
 
     /// <summary>Acknowledges one part of batch <paramref name="sequence"/>.</summary>
@@ -34,7 +43,7 @@ internal sealed class AckJoiner
     {
         if (!_open.TryGetValue(sequence, out var entry) || entry.Pending <= 0)
             throw new InvalidOperationException($"batch {sequence} acknowledged more often than it has parts");
-        _open[sequence] = (entry.Batch, entry.Pending - 1);
+        _open[sequence] = (entry.Ends, entry.Pending - 1);
         Advance();
     }
 
@@ -52,15 +61,12 @@ internal sealed class AckJoiner
         while (_open.TryGetValue(_nextToCommit, out var entry) && entry.Pending == 0)
         {
             _open.Remove(_nextToCommit++);
-            var b = entry.Batch;
-            var advanced = new Dictionary<(string, int), long>();
-            for (int i = 0; i < b.Length; i++)
-            {
-                var tp = (b.Topic.GetString(i)!, b.Partition.Values[i]);
-                long next = b.Offset.Values[i] + 1;
-                if (!_committable.TryGetValue(tp, out var c) || next > c) _committable[tp] = advanced[tp] = next;
-            }
-            foreach (var ((topic, partition), next) in advanced) Committed?.Invoke(topic, partition, next);
+            foreach (var (topic, partition, next) in entry.Ends)
+                if (!_committable.TryGetValue((topic, partition), out var c) || next > c)
+                {
+                    _committable[(topic, partition)] = next;
+                    Committed?.Invoke(topic, partition, next);
+                }
         }
     }
 }

@@ -1,0 +1,73 @@
+using System.Text;
+using FluentAssertions;
+using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Graph;
+using Sluice.Pipeline.Messages;
+
+namespace Sluice.Pipeline.Tests.Graph;
+
+/// <summary>
+/// A 1,000,000-message replay into the embedded stores keeps its memory flat: the managed heap it peaks at is no larger
+/// than a 250,000-message replay's, within slack. Memory is bounded by block capacities and the commit group, not by
+/// the input. (Counts, not timings: it asserts no speed.)
+/// </summary>
+public sealed class ReplayMemoryUnitTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sluice-memory-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static async IAsyncEnumerable<MessageBatch> Generate(int count)
+    {
+        var rng = new Random(7);
+        var b = new MessageBatch.Builder();
+        for (int i = 0; i < count; i++)
+        {
+            long id = rng.NextInt64(1, 10_000_000_000);
+            b.Append("users", i % 4, i / 4, 1_700_000_000_000_000 + i * 1000L, null, Encoding.UTF8.GetBytes(
+                $$"""{"id": {{id}}, "submitted": {{1_700_000_000_000_000 + i}}, "amount": {{i}}}"""), [new("X-Chalk-MessageType", "Transaction"u8.ToArray())]);
+            if (b.Length == 4096) { yield return b.Build(); await Task.Yield(); }
+        }
+        if (b.Length > 0) yield return b.Build();
+    }
+
+    private async Task<(long PeakBytes, long Resolved)> Replay(int messages, string name)
+    {
+        // The seed's transactions resolver without deduplication: the dedup store holds one claim per key in its window,
+        // which grows with distinct keys by design, not with the graph.
+        var defs = DefinitionCompiler.CompileText("""
+            features:
+              Transaction: {id: {type: int64, primary: true}, amount: int64, submitted: timestamp}
+            messages:
+              TransactionMessage: {id: int64, submitted: int64, amount: int64}
+            sources:
+              user_updates: {kind: recording, path: users.arrows}
+            resolvers:
+              get_transactions_stream:
+                source: user_updates
+                message_type: TransactionMessage
+                output_features:
+                  Transaction.id: _.id
+                  Transaction.amount: _.amount
+                  Transaction.submitted: F.from_unix_seconds(_.submitted / 1_000_000)
+            """, "memory.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+        var options = new ReplayOptions(Path.Combine(_dir, name + ".db"), Path.Combine(_dir, "sinks"), Path.Combine(_dir, "dead.jsonl"),
+            Path.Combine(_dir, name), Resolvers: ["get_transactions_stream"]);
+        GC.Collect();
+        long peak = 0;
+        var result = await ReplayGraph.RunAsync(defs, Generate(messages), options, (_, _) => peak = Math.Max(peak, GC.GetTotalMemory(false)));
+        var c = result.Resolvers["get_transactions_stream"];
+        return (peak, c.Written);
+    }
+
+    [Fact]
+    public async Task A_million_message_replay_peaks_no_higher_than_a_quarter_million()
+    {
+        var small = await Replay(250_000, "small");
+        var large = await Replay(1_000_000, "large");
+        small.Resolved.Should().Be(250_000);
+        large.Resolved.Should().Be(1_000_000);
+        large.PeakBytes.Should().BeLessThan(small.PeakBytes * 3 / 2 + (64 << 20),
+            $"memory must not grow with the input (250k peaked at {small.PeakBytes >> 20} MB, 1M at {large.PeakBytes >> 20} MB)");
+    }
+}
