@@ -31,13 +31,6 @@ internal sealed class AckJoiner
         Advance();
     }
 
-    /// <summary>Adds parts to a registered batch (a target that splits its work, e.g. across files).</summary>
-    public void Expect(long sequence, int parts)
-    {
-        var (ends, pending) = _open[sequence];
-        _open[sequence] = (ends, pending + parts);
-    }
-
     /// <summary>Acknowledges one part of batch <paramref name="sequence"/>.</summary>
     public void Ack(long sequence)
     {

@@ -5,8 +5,7 @@ public sealed class InMemoryDedupStore : IDedupStore
 {
     private readonly Dictionary<string, (string Position, long ClaimedAtMicros)> _keys = new(StringComparer.Ordinal);
 
-    /// <summary>True when the message is new (or a redelivery of the claimant); false when it is a duplicate.</summary>
-    public bool Claim(DedupClaim claim)
+    private bool Claim(DedupClaim claim)
     {
         if (!_keys.TryGetValue(claim.Key, out var held))
         {

@@ -81,13 +81,6 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
         return closed;
     }
 
-    /// <summary>Closes the files older than <see cref="MaxFileAge"/>; a live graph calls it on a timer so that an idle stream's rows become durable.</summary>
-    public async Task CloseExpiredAsync()
-    {
-        foreach (var (key, file) in _open.ToList())
-            if (DateTime.UtcNow - file.Opened >= MaxFileAge) await CloseAsync(key);
-    }
-
     /// <summary>Closes every open file.</summary>
     public async Task CloseAllAsync()
     {

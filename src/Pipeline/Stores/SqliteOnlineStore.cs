@@ -107,14 +107,6 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
         }
     }
 
-    /// <summary>Stages and commits one batch.</summary>
-    public Task WriteAsync(ResolverPlan plan, ResolvedBatch batch, CancellationToken cancellationToken = default)
-    {
-        Stage(plan, batch);
-        Commit(cancellationToken);
-        return Task.CompletedTask;
-    }
-
     private sealed record Part(ResolverPlan Plan, RecordBatch Features, long? ExpiresAt, (sqlite3_stmt Statement, string[] Fqns) Upsert)
     {
         public IArrowArray Key { get; } = Features.Column(Plan.Class.Primary.Fqn);
@@ -223,7 +215,7 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
     }
 
     /// <summary>The primary key as text (as <c>sluice get</c> takes it): the integer or the text itself, bytes as base64.</summary>
-    public static string KeyText(IArrowArray column, int row, DataType type) =>
+    private static string KeyText(IArrowArray column, int row, DataType type) =>
         ArrowValues.GetRow(column, row, type) switch
         {
             long l => l.ToString(CultureInfo.InvariantCulture),

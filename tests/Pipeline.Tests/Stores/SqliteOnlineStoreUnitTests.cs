@@ -30,20 +30,21 @@ public sealed class SqliteOnlineStoreUnitTests : IAsyncLifetime
         public override DateTimeOffset GetUtcNow() => Now;
     }
 
-    private async Task Write(string name, long timestampMicros, string email = "a@b.c")
+    private void Write(string name, long timestampMicros, string email = "a@b.c")
     {
         var b = new MessageBatch.Builder();
         b.Append("users", 0, 0, timestampMicros, null,
             Encoding.UTF8.GetBytes($$$"""{"id": 123, "name": "{{{name}}}", "updated_at": 1700000000000000, "contact_info": {"phone_number": "1", "email_address": "{{{email}}}"}}"""),
             [new("X-Chalk-MessageType", "User"u8.ToArray())]);
         var resolved = new ResolverStep(_users).Process(b.Build(), timestampMicros);
-        await _store.WriteAsync(_users, resolved);
+        _store.Stage(_users, resolved);
+        _store.Commit();
     }
 
     [Fact]
     public async Task Get_returns_the_features_keyed_by_fqn_with_iso_timestamps()
     {
-        await Write("John Smith", 1_700_000_000_000_000);
+        Write("John Smith", 1_700_000_000_000_000);
         var json = await _store.GetAsync(_users.Class, "123");
         json.Should().NotBeNull();
         var doc = System.Text.Json.JsonDocument.Parse(json!).RootElement;
@@ -57,11 +58,11 @@ public sealed class SqliteOnlineStoreUnitTests : IAsyncLifetime
     [Fact]
     public async Task An_older_message_arriving_later_never_overwrites_a_newer_value()
     {
-        await Write("newer", 2_000_000);
-        await Write("older", 1_000_000);
+        Write("newer", 2_000_000);
+        Write("older", 1_000_000);
         System.Text.Json.JsonDocument.Parse((await _store.GetAsync(_users.Class, "123"))!).RootElement
             .GetProperty("user.full_name").GetString().Should().Be("newer");
-        await Write("newest", 3_000_000);
+        Write("newest", 3_000_000);
         System.Text.Json.JsonDocument.Parse((await _store.GetAsync(_users.Class, "123"))!).RootElement
             .GetProperty("user.full_name").GetString().Should().Be("newest");
     }
@@ -69,7 +70,7 @@ public sealed class SqliteOnlineStoreUnitTests : IAsyncLifetime
     [Fact]
     public async Task Values_expire_max_staleness_after_they_were_written()
     {
-        await Write("John", 1_000_000); // User has max_staleness: 30d
+        Write("John", 1_000_000); // User has max_staleness: 30d
         _clock.Now += TimeSpan.FromDays(29);
         (await _store.GetAsync(_users.Class, "123")).Should().NotBeNull();
         _clock.Now += TimeSpan.FromDays(2);
