@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Apache.Arrow;
-using Microsoft.Data.Sqlite;
 using Sluice.Kernels.Execution;
 using Sluice.Kernels.Functions;
 using Sluice.Kernels.Types;
@@ -21,30 +20,22 @@ namespace Sluice.Pipeline.Stores;
 /// </summary>
 public sealed class SqliteOnlineStore : IAsyncDisposable
 {
-    private readonly SqliteConnection _connection;
+    private readonly SqliteFile _file;
     private readonly TimeProvider _clock;
     private readonly HashSet<string> _readyTables = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (sqlite3_stmt Statement, string[] Fqns)> _upserts = new(StringComparer.Ordinal);
 
-    private SqliteOnlineStore(SqliteConnection connection, TimeProvider clock)
+    private SqliteOnlineStore(SqliteFile file, TimeProvider clock)
     {
-        _connection = connection;
+        _file = file;
         _clock = clock;
     }
 
     /// <summary>Opens (creating if needed) the store at <paramref name="path"/>.</summary>
     public static async Task<SqliteOnlineStore> OpenAsync(string path, TimeProvider? clock = null, CancellationToken cancellationToken = default)
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        await connection.OpenAsync(cancellationToken);
-        await using (var cmd = connection.CreateCommand())
-        {
-            cmd.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -131072; PRAGMA busy_timeout = 5000;";
-            await cmd.ExecuteNonQueryAsync(cancellationToken);
-        }
-        return new SqliteOnlineStore(connection, clock ?? TimeProvider.System);
+        var file = await SqliteFile.OpenAsync(path, "online store", "PRAGMA cache_size = -131072;", cancellationToken);
+        return new SqliteOnlineStore(file, clock ?? TimeProvider.System);
     }
 
     private List<(ResolverPlan Plan, RecordBatch Features, long? ExpiresAt)> _staged = [];
@@ -84,9 +75,7 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
         }
         if (staged.Count == 0) return;
         cancellationToken.ThrowIfCancellationRequested();
-        var db = _connection.Handle!;
-        Exec(db, "BEGIN");
-        try
+        _file.InTransaction(() =>
         {
             foreach (var cls in staged.GroupBy(x => x.Plan.Class.Namespace, StringComparer.Ordinal))
             {
@@ -96,15 +85,9 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
                 // the B-tree is walked, not jumped around) measured no faster: what the index gains, the scattered
                 // column reads lose.
                 foreach (var part in parts)
-                    for (int r = 0; r < part.Features.Length; r++) WriteRow(db, part, r);
+                    for (int r = 0; r < part.Features.Length; r++) WriteRow(part, r);
             }
-            Exec(db, "COMMIT");
-        }
-        catch
-        {
-            raw.sqlite3_exec(db, "ROLLBACK");
-            throw;
-        }
+        });
     }
 
     private sealed record Part(ResolverPlan Plan, RecordBatch Features, long? ExpiresAt, (sqlite3_stmt Statement, string[] Fqns) Upsert)
@@ -116,7 +99,7 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
             Upsert.Fqns.Select(n => (Features.Column(n), Plan.Class.Features.First(p => p.Fqn == n).Type)).ToArray();
     }
 
-    private static void WriteRow(sqlite3 db, Part part, int r)
+    private void WriteRow(Part part, int r)
     {
         var stmt = part.Upsert.Statement;
         int rc = Bind(stmt, 1, part.Key, r, part.KeyType)
@@ -124,10 +107,10 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
             | (part.ExpiresAt is { } e ? raw.sqlite3_bind_int64(stmt, 3, e) : raw.sqlite3_bind_null(stmt, 3));
         var columns = part.Columns;
         for (int c = 0; c < columns.Length; c++) rc |= Bind(stmt, 4 + c, columns[c].Column, r, columns[c].Type);
-        if (rc != raw.SQLITE_OK) throw Error(db, rc, $"binding the values of {part.Plan.Class.Primary.Fqn} = {KeyText(part.Key, r, part.KeyType)}");
+        if (rc != raw.SQLITE_OK) throw _file.Error(rc, $"binding the values of {part.Plan.Class.Primary.Fqn} = {KeyText(part.Key, r, part.KeyType)}");
         rc = raw.sqlite3_step(stmt);
         raw.sqlite3_reset(stmt);
-        if (rc != raw.SQLITE_DONE) throw Error(db, rc, $"writing {part.Plan.Class.Primary.Fqn} = {KeyText(part.Key, r, part.KeyType)}");
+        if (rc != raw.SQLITE_DONE) throw _file.Error(rc, $"writing {part.Plan.Class.Primary.Fqn} = {KeyText(part.Key, r, part.KeyType)}");
     }
 
     private void EnsureTable(FeatureClassPlan cls)
@@ -135,7 +118,7 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
         if (_readyTables.Contains(cls.Namespace)) return;
         var pk = cls.Primary;
         var existing = new HashSet<string>(StringComparer.Ordinal);
-        using (var cmd = _connection.CreateCommand())
+        using (var cmd = _file.Connection.CreateCommand())
         {
             cmd.CommandText = $"CREATE TABLE IF NOT EXISTS {Quote(cls.Namespace)} ({Quote(pk.Name)} {Affinity(pk.Type)} PRIMARY KEY NOT NULL)";
             cmd.ExecuteNonQuery();
@@ -146,7 +129,7 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
         // Features added to the class since the table was made become new columns; old columns stay readable.
         foreach (var feature in cls.Features.Where(x => !x.Primary && !existing.Contains(x.Name)))
         {
-            using var cmd = _connection.CreateCommand();
+            using var cmd = _file.Connection.CreateCommand();
             cmd.CommandText = $"""
                 ALTER TABLE {Quote(cls.Namespace)} ADD COLUMN {Quote(feature.Name)};
                 ALTER TABLE {Quote(cls.Namespace)} ADD COLUMN {Quote(feature.Name + "__ts")} INTEGER;
@@ -180,8 +163,7 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
         }
         var sql = $"INSERT INTO {Quote(cls.Namespace)} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", values)})"
             + (updates.Count == 0 ? " ON CONFLICT DO NOTHING" : $" ON CONFLICT ({Quote(cls.Primary.Name)}) DO UPDATE SET {string.Join(", ", updates)}");
-        var db = _connection.Handle!;
-        Check(db, raw.sqlite3_prepare_v2(db, sql, out var stmt));
+        var stmt = _file.Prepare(sql);
         var entry = (stmt, features.Select(x => x.Fqn).ToArray());
         _upserts[plan.Name] = entry;
         return entry;
@@ -239,7 +221,7 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
                 break;
             default: key = primaryKey; break;
         }
-        await using var cmd = _connection.CreateCommand();
+        await using var cmd = _file.Connection.CreateCommand();
         cmd.CommandText = "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = $t";
         cmd.Parameters.AddWithValue("$t", cls.Namespace);
         if ((long)(await cmd.ExecuteScalarAsync(cancellationToken))! == 0) return null;
@@ -301,25 +283,11 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
 
     private static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
 
-    private static void Exec(sqlite3 db, string sql)
-    {
-        int rc = raw.sqlite3_exec(db, sql);
-        if (rc != raw.SQLITE_OK) throw Error(db, rc, sql);
-    }
-
-    private static void Check(sqlite3 db, int rc)
-    {
-        if (rc != raw.SQLITE_OK) throw Error(db, rc, "binding a value");
-    }
-
-    private static SqliteException Error(sqlite3 db, int rc, string doing) =>
-        new($"online store (SQLite): {doing}: {raw.sqlite3_errmsg(db).utf8_to_string()}", rc);
-
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
         foreach (var (stmt, _) in _upserts.Values) stmt.Dispose();
         _upserts.Clear();
-        await _connection.DisposeAsync();
+        await _file.Connection.DisposeAsync();
     }
 }
