@@ -35,9 +35,7 @@ public sealed class BlockMetrics
     {
         long start = Stopwatch.GetTimestamp();
         var result = await work();
-        Interlocked.Add(ref _busyTicks, Stopwatch.GetTimestamp() - start);
-        Interlocked.Add(ref _rowsIn, rowsIn);
-        Interlocked.Add(ref _rowsOut, rowsOut(result));
+        Record(start, rowsIn, rowsOut(result));
         return result;
     }
 
@@ -46,10 +44,15 @@ public sealed class BlockMetrics
     {
         long start = Stopwatch.GetTimestamp();
         var result = work();
+        Record(start, rowsIn, rowsOut(result));
+        return result;
+    }
+
+    private void Record(long start, long rowsIn, long rowsOut)
+    {
         Interlocked.Add(ref _busyTicks, Stopwatch.GetTimestamp() - start);
         Interlocked.Add(ref _rowsIn, rowsIn);
-        Interlocked.Add(ref _rowsOut, rowsOut(result));
-        return result;
+        Interlocked.Add(ref _rowsOut, rowsOut);
     }
 
     internal void Sample()

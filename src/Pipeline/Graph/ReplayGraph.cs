@@ -115,6 +115,14 @@ public static class ReplayGraph
             return block;
         }
 
+        // A writer block: bounded, one worker, its rows and busy time measured under its name.
+        ActionBlock<TIn> Writer<TIn>(string name, Func<TIn, long> rowsIn, Func<TIn, Task<long>> work)
+        {
+            ActionBlock<TIn>? block = null;
+            var m = metrics.Add(name, 1, () => block?.InputCount ?? 0);
+            return block = Add(name, new ActionBlock<TIn>(x => m.MeasureAsync(rowsIn(x), () => work(x), n => n), bounded));
+        }
+
         // The ack joiner: counts a delivery's outcomes once all its targets are durable, and advances committed positions.
         var ack = Add("ack", new ActionBlock<AckEvent>(e =>
         {
@@ -126,7 +134,7 @@ public static class ReplayGraph
                 joiner.Ack(d.Sequence);
             }
         }, new ExecutionDataflowBlockOptions { CancellationToken = feed.Token }));
-        var ackMetrics = metrics.Add("ack", 1, () => ack.InputCount);
+        metrics.Add("ack", 1, () => ack.InputCount);
 
         void TargetDone(Delivery d)
         {
@@ -139,7 +147,6 @@ public static class ReplayGraph
         var onlineGroup = new List<Delivery>();
         long groupStarted = 0;
         Task committing = Task.CompletedTask;
-        BlockMetrics? onlineMetrics = null;
         async Task CommitOnline(MessageBatch? at)
         {
             if (onlineGroup.Count == 0) return;
@@ -148,12 +155,11 @@ public static class ReplayGraph
             onlineGroup.Clear();
             committing = Task.Run(() =>
             {
-                try { online.Commit(cancellationToken); }
-                catch (Exception e) when (e is not OperationCanceledException) { throw new GraphFaultException("online", at is null ? "(staged batches)" : Positions(at), e); }
+                Guard("online", at, () => online.Commit(cancellationToken));
                 foreach (var d in group) TargetDone(d);
             }, CancellationToken.None);
         }
-        var onlineBlock = Add("online", new ActionBlock<(Delivery? D, ResolvedBatch? B)>(x => onlineMetrics!.MeasureAsync(x.B?.Features.Length ?? 0, async () =>
+        var onlineBlock = Writer<(Delivery? D, ResolvedBatch? B)>("online", x => x.B?.Features.Length ?? 0, async x =>
         {
             if (x.B is not null)
             {
@@ -164,8 +170,7 @@ public static class ReplayGraph
             if (online.StagedRows >= options.CommitRows || (onlineGroup.Count > 0 && Stopwatch.GetElapsedTime(groupStarted) >= options.CommitInterval))
                 await CommitOnline(x.B?.Messages);
             return x.B?.Features.Length ?? 0;
-        }, n => n), bounded));
-        onlineMetrics = metrics.Add("online", 1, () => onlineBlock.InputCount);
+        });
         using var onlineTicks = new Timer(_ => onlineBlock.Post((null, null)), null, options.CommitInterval, options.CommitInterval);
 
         // Offline writer: rows are durable when their Parquet file closes (rolled by rows or age, or at the end).
@@ -177,10 +182,9 @@ public static class ReplayGraph
                     foreach (var d in waiting)
                         if (--d.PendingOfflineFiles == 0) TargetDone(d);
         }
-        BlockMetrics? offlineMetrics = null;
-        var offlineBlock = Add("offline", new ActionBlock<(Delivery D, ResolvedBatch B)>(x => offlineMetrics!.MeasureAsync(x.B.Features.Length, async () =>
+        var offlineBlock = Writer<(Delivery D, ResolvedBatch B)>("offline", x => x.B.Features.Length, async x =>
         {
-            var files = await GuardAsync("offline", x.B, () => offline!.WriteAsync(plans[x.D.Resolver], x.B, cancellationToken));
+            var files = await GuardAsync("offline", x.B.Messages, () => offline!.WriteAsync(plans[x.D.Resolver], x.B, cancellationToken));
             x.D.PendingOfflineFiles = files.Count;
             foreach (var key in files)
             {
@@ -190,20 +194,16 @@ public static class ReplayGraph
             if (files.Count == 0) TargetDone(x.D);
             OfflineClosed();
             return x.B.Features.Length;
-        }, n => n), bounded));
-        offlineMetrics = metrics.Add("offline", 1, () => offlineBlock.InputCount);
+        });
 
-        BlockMetrics? sinkMetrics = null;
-        var sinkBlock = Add("sink", new ActionBlock<(Delivery D, ResolvedBatch B)>(x => sinkMetrics!.MeasureAsync(x.B.Features.Length, async () =>
+        var sinkBlock = Writer<(Delivery D, ResolvedBatch B)>("sink", x => x.B.Features.Length, async x =>
         {
-            await GuardAsync("sink", x.B, async () => { await sinks.WriteAsync(plans[x.D.Resolver], x.B, cancellationToken); return 0; });
+            await GuardAsync("sink", x.B.Messages, () => sinks.WriteAsync(plans[x.D.Resolver], x.B, cancellationToken));
             TargetDone(x.D);
             return x.B.Features.Length;
-        }, n => n), bounded));
-        sinkMetrics = metrics.Add("sink", 1, () => sinkBlock.InputCount);
+        });
 
-        BlockMetrics? deadMetrics = null;
-        var deadBlock = Add("dead-letter", new ActionBlock<(Delivery D, ResolvedBatch B)>(x => deadMetrics!.MeasureAsync(x.B.Messages.Length, async () =>
+        var deadBlock = Writer<(Delivery D, ResolvedBatch B)>("dead-letter", x => x.B.Messages.Length, async x =>
         {
             var plan = plans[x.D.Resolver];
             int written = 0;
@@ -222,12 +222,10 @@ public static class ReplayGraph
             if (deadLetters is not null) await deadLetters.FlushAsync(cancellationToken);
             TargetDone(x.D);
             return written;
-        }, n => n), bounded));
-        deadMetrics = metrics.Add("dead-letter", 1, () => deadBlock.InputCount);
+        });
 
         // Fan-out: one delivery per resolved batch, sent to every target that has work; SendAsync waits, never drops.
-        BlockMetrics? fanMetrics = null;
-        var fanOut = Add("fan-out", new ActionBlock<(int Resolver, long Sequence, ResolvedBatch Batch)>(x => fanMetrics!.MeasureAsync(x.Batch.Features.Length, async () =>
+        var fanOut = Writer<(int Resolver, long Sequence, ResolvedBatch Batch)>("fan-out", x => x.Batch.Features.Length, async x =>
         {
             var plan = plans[x.Resolver];
             var b = x.Batch;
@@ -243,14 +241,13 @@ public static class ReplayGraph
                 if (!await t.SendAsync((d, b), feed.Token)) throw new InvalidOperationException("a writer stopped taking batches");
             TargetDone(d); // the +1 above: no target can finish the delivery before all were handed it
             return b.Features.Length;
-        }, n => n), bounded));
-        fanMetrics = metrics.Add("fan-out", 1, () => fanOut.InputCount);
+        });
 
         // Dedup: claims each row's key with its source position; one store for all resolvers, keys namespaced per resolver.
         BlockMetrics? dedupMetrics = null;
         var dedupBlock = Add("dedup", new TransformBlock<(int Resolver, long Sequence, ResolvedBatch Batch), (int, long, ResolvedBatch)>(
             x => dedupMetrics!.MeasureAsync(x.Batch.Features.Length, async () =>
-                (x.Resolver, x.Sequence, await GuardAsync("dedup", x.Batch, () => Deduplicate(plans[x.Resolver], x.Batch, dedup, cancellationToken))),
+                (x.Resolver, x.Sequence, await GuardAsync("dedup", x.Batch.Messages, () => Deduplicate(plans[x.Resolver], x.Batch, dedup, cancellationToken))),
                 r => r.Item3.Features.Length),
             new ExecutionDataflowBlockOptions { BoundedCapacity = options.Capacity * Math.Max(1, plans.Count), CancellationToken = feed.Token }));
         dedupMetrics = metrics.Add("dedup", 1, () => dedupBlock.InputCount);
@@ -357,21 +354,26 @@ public static class ReplayGraph
         lock (counts) return new Dictionary<string, OutcomeCounts>(counts, StringComparer.Ordinal);
     }
 
-    private static string Positions(MessageBatch b) => b.Length == 0 ? "(none)" : b.Length == 1 ? b.Position(0) : $"{b.Position(0)}..{b.Position(b.Length - 1)}";
+    /// <summary>The positions a fault names: first..last of the batch, or the staged group when the work spans batches.</summary>
+    private static string Positions(MessageBatch? b) => b is null ? "(staged batches)" : b.Length == 0 ? "(none)"
+        : b.Length == 1 ? b.Position(0) : $"{b.Position(0)}..{b.Position(b.Length - 1)}";
 
-    private static T Guard<T>(string block, MessageBatch batch, Func<T> work)
+    /// <summary>Runs a block's work, wrapping a failure in a <see cref="GraphFaultException"/> with the block and positions.</summary>
+    private static T Guard<T>(string block, MessageBatch? at, Func<T> work)
     {
         try { return work(); }
-        catch (Exception e) when (e is not OperationCanceledException and not GraphFaultException) { throw new GraphFaultException(block, Positions(batch), e); }
+        catch (Exception e) when (e is not OperationCanceledException and not GraphFaultException) { throw new GraphFaultException(block, Positions(at), e); }
     }
 
-    private static void Guard(string block, ResolvedBatch batch, Action work) => Guard(block, batch.Messages, () => { work(); return 0; });
+    private static void Guard(string block, MessageBatch? at, Action work) => Guard(block, at, () => { work(); return 0; });
 
-    private static async Task<T> GuardAsync<T>(string block, ResolvedBatch batch, Func<Task<T>> work)
+    private static async Task<T> GuardAsync<T>(string block, MessageBatch? at, Func<Task<T>> work)
     {
         try { return await work(); }
-        catch (Exception e) when (e is not OperationCanceledException and not GraphFaultException) { throw new GraphFaultException(block, Positions(batch.Messages), e); }
+        catch (Exception e) when (e is not OperationCanceledException and not GraphFaultException) { throw new GraphFaultException(block, Positions(at), e); }
     }
+
+    private static Task GuardAsync(string block, MessageBatch? at, Func<Task> work) => GuardAsync(block, at, async () => { await work(); return 0; });
 
     private static StreamWriter OpenDeadLetters(string path)
     {
