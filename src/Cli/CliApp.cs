@@ -162,10 +162,7 @@ internal static class CliApp
             return Ok;
         }
         string[] head = ["resolver", "written", "filtered", "late", "skipped", "duplicate", "parse_failed", "failed"];
-        var rows = result.Resolvers.Select(r => new[] { r.Key }.Concat(Counts(r.Value)).ToArray()).Prepend(head).ToList();
-        var widths = Enumerable.Range(0, head.Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
-        foreach (var row in rows)
-            stdout.WriteLine(string.Join("  ", row.Select((v, c) => c == 0 ? v.PadRight(widths[c]) : v.PadLeft(widths[c]))));
+        WriteTable(stdout, head, result.Resolvers.Select(r => new[] { r.Key }.Concat(Counts(r.Value)).ToArray()));
         stdout.WriteLine($"{result.Messages:N0} messages in {result.Seconds:F2} s ({result.Messages / Math.Max(result.Seconds, 1e-9):N0} msgs/s)");
         return Ok;
     }
@@ -198,15 +195,11 @@ internal static class CliApp
                 queue_depth_max = b.QueueDepthMax,
                 rows_per_busy_s = b.Busy.TotalSeconds > 0 ? Math.Round(b.RowsIn / b.Busy.TotalSeconds) : 0,
             }).ToList();
-            string[] head = ["block", "dop", "rows_in", "rows_out", "busy%", "queue", "max", "rows/busy-s"];
-            var rows = blocks.Select(b => new[]
+            WriteTable(stdout, ["block", "dop", "rows_in", "rows_out", "busy%", "queue", "max", "rows/busy-s"], blocks.Select(b => new[]
             {
                 b.name, b.parallelism.ToString(Inv), b.rows_in.ToString(Inv), b.rows_out.ToString(Inv), b.busy_pct.ToString("F1", Inv),
                 b.queue_depth_mean.ToString("F1", Inv), b.queue_depth_max.ToString(Inv), b.rows_per_busy_s.ToString("N0", Inv),
-            }).Prepend(head).ToList();
-            var widths = Enumerable.Range(0, head.Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
-            foreach (var row in rows)
-                stdout.WriteLine(string.Join("  ", row.Select((v, c) => c == 0 ? v.PadRight(widths[c]) : v.PadLeft(widths[c]))));
+            }));
             stdout.WriteLine($"{result.Messages:N0} messages in {result.Seconds:F2} s ({result.Messages / wall:N0} msgs/s); busy% is of the block's workers over the run");
             if (jsonPath is not null)
             {
@@ -222,6 +215,15 @@ internal static class CliApp
     }
 
     private static readonly System.Globalization.CultureInfo Inv = System.Globalization.CultureInfo.InvariantCulture;
+
+    /// <summary>A plain text table: the first column left-aligned, the others right-aligned, two spaces apart.</summary>
+    private static void WriteTable(TextWriter stdout, string[] head, IEnumerable<string[]> body)
+    {
+        var rows = body.Prepend(head).ToList();
+        var widths = Enumerable.Range(0, head.Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        foreach (var row in rows)
+            stdout.WriteLine(string.Join("  ", row.Select((v, c) => c == 0 ? v.PadRight(widths[c]) : v.PadLeft(widths[c]))));
+    }
 
     /// <summary>The table cells of one resolver's counts, in the order of the header.</summary>
     private static IEnumerable<string> Counts(OutcomeCounts c) =>

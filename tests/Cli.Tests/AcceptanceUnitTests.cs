@@ -25,13 +25,6 @@ public sealed class AcceptanceUnitTests : IDisposable
         return data;
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        return (CliApp.Run(args, stdout, stderr), stdout.ToString(), stderr.ToString());
-    }
-
     [Theory, MemberData(nameof(Cases))]
     public async Task Case(string name)
     {
@@ -44,7 +37,7 @@ public sealed class AcceptanceUnitTests : IDisposable
         args.AddRange(spec["recordings"]!.AsArray().Select(r => Path.Combine(dir, r!.GetValue<string>())));
         args.AddRange(spec["args"]?.AsArray().Select(a => a!.GetValue<string>()) ?? []);
         args.AddRange(["--json", "--online", online, "--offline", offline, "--sink-dir", sinks, "--dead-letter", dead]);
-        var (code, output, err) = Run([.. args]);
+        var (code, output, err) = Cli.Run([.. args]);
         code.Should().Be(0, err);
 
         var actual = JsonNode.Parse(output)!["resolvers"]!.AsObject();
@@ -55,7 +48,7 @@ public sealed class AcceptanceUnitTests : IDisposable
 
         foreach (var entity in spec["online"]?.AsArray() ?? [])
         {
-            var (getCode, json, getErr) = Run("get", defs, "--online", online, entity!["class"]!.GetValue<string>(), entity["key"]!.GetValue<string>());
+            var (getCode, json, getErr) = Cli.Run("get", defs, "--online", online, entity!["class"]!.GetValue<string>(), entity["key"]!.GetValue<string>());
             if (entity["values"] is not JsonObject values)
             {
                 getCode.Should().Be(1, $"{entity["class"]} {entity["key"]} must not be in the online store");

@@ -15,12 +15,10 @@ public sealed class ProfileCommandUnitTests : IDisposable
     public void Profile_reports_every_block_with_rows_busy_time_and_queue_depth_as_a_table_and_as_json()
     {
         var json = Path.Combine(_dir, "profile.json");
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = CliApp.Run(["profile", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--repeat", "3", "--json", json], stdout, stderr);
+        var (code, stdout, stderr) = Cli.Run("profile", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--repeat", "3", "--json", json);
 
-        code.Should().Be(0, stderr.ToString());
-        stdout.ToString().Should().Contain("get_users_stream/resolve").And.Contain("busy%").And.Contain("21 messages");
+        code.Should().Be(0, stderr);
+        stdout.Should().Contain("get_users_stream/resolve").And.Contain("busy%").And.Contain("21 messages");
         var doc = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
         doc.GetProperty("messages").GetInt64().Should().Be(21, "the 7-message recording fed 3 times");
         var blocks = doc.GetProperty("blocks").EnumerateArray().ToDictionary(b => b.GetProperty("name").GetString()!);

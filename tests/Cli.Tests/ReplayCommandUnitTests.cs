@@ -12,20 +12,13 @@ public sealed class ReplayCommandUnitTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        return (CliApp.Run(args, stdout, stderr), stdout.ToString(), stderr.ToString());
-    }
-
     private string[] Stores => ["--online", $"sqlite:{Path.Combine(_dir, "online.db")}", "--offline", Path.Combine(_dir, "offline"), "--sink-dir", Path.Combine(_dir, "sinks"),
         "--dead-letter", Path.Combine(_dir, "dead-letter.jsonl")];
 
     [Fact]
     public async Task Replay_counts_every_message_once_and_writes_online_values_sinks_and_dead_letters()
     {
-        var (code, output, err) = Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--json", .. Stores]);
+        var (code, output, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--json", .. Stores]);
         code.Should().Be(0, err);
         var doc = JsonDocument.Parse(output).RootElement;
         doc.GetProperty("messages").GetInt64().Should().Be(7);
@@ -38,13 +31,13 @@ public sealed class ReplayCommandUnitTests : IDisposable
             r.EnumerateObject().Sum(p => p.Value.GetInt64()).Should().Be(7, "every message ends in exactly one outcome per resolver");
 
         // The seed message, not overwritten by the older message that arrived later.
-        (code, output, _) = Run(["get", Path.Combine(Example, "sluice.yaml"), "--online", $"sqlite:{Path.Combine(_dir, "online.db")}", "User", "123"]);
+        (code, output, _) = Cli.Run(["get", Path.Combine(Example, "sluice.yaml"), "--online", $"sqlite:{Path.Combine(_dir, "online.db")}", "User", "123"]);
         code.Should().Be(0);
         var user = JsonDocument.Parse(output).RootElement;
         user.GetProperty("user.full_name").GetString().Should().Be("John Smith");
         user.GetProperty("user.updated_at").GetString().Should().Be("2023-11-14T22:13:20Z");
         user.GetProperty("user.email_address").GetString().Should().Be("john.smith@gmail.com");
-        (code, _, err) = Run(["get", Path.Combine(Example, "sluice.yaml"), "--online", $"sqlite:{Path.Combine(_dir, "online.db")}", "User", "125"]);
+        (code, _, err) = Cli.Run(["get", Path.Combine(Example, "sluice.yaml"), "--online", $"sqlite:{Path.Combine(_dir, "online.db")}", "User", "125"]);
         code.Should().Be(1);
         err.Should().Contain("no User with user.user_id = 125");
 
@@ -68,7 +61,7 @@ public sealed class ReplayCommandUnitTests : IDisposable
     [Fact]
     public async Task Offline_rows_land_in_parquet_by_namespace_and_date_with_feature_time_and_resolver()
     {
-        Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), .. Stores]).Code.Should().Be(0);
+        Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), .. Stores]).Code.Should().Be(0);
         var userFiles = Directory.GetFiles(Path.Combine(_dir, "offline", "user"), "*.parquet", SearchOption.AllDirectories);
         userFiles.Select(f => Path.GetFileName(Path.GetDirectoryName(f))).Should().BeEquivalentTo(["date=2023-11-14"]);
         Directory.GetFiles(Path.Combine(_dir, "offline"), "*.tmp", SearchOption.AllDirectories).Should().BeEmpty();
@@ -93,10 +86,10 @@ public sealed class ReplayCommandUnitTests : IDisposable
     [Fact]
     public void Replay_prints_a_table_and_honours_resolver_and_environment_selection()
     {
-        var (code, output, _) = Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--resolver", "get_transactions_stream", .. Stores]);
+        var (code, output, _) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--resolver", "get_transactions_stream", .. Stores]);
         code.Should().Be(0);
         output.Should().Contain("get_transactions_stream").And.NotContain("get_users_stream").And.Contain("7 messages");
-        (code, _, var err) = Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--resolver", "nope", .. Stores]);
+        (code, _, var err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--resolver", "nope", .. Stores]);
         code.Should().Be(2);
         err.Should().Contain("unknown resolver nope");
     }
@@ -104,13 +97,13 @@ public sealed class ReplayCommandUnitTests : IDisposable
     [Fact]
     public void Replay_rejects_what_is_not_built_yet_and_unreadable_input_with_exit_2()
     {
-        Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(_dir, "missing.jsonl"), .. Stores]).Code.Should().Be(2);
-        var (code, _, err) = Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--online", "redis://localhost:6379"]);
+        Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(_dir, "missing.jsonl"), .. Stores]).Code.Should().Be(2);
+        var (code, _, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--online", "redis://localhost:6379"]);
         code.Should().Be(2);
         err.Should().Contain("not available yet");
         var bad = Path.Combine(_dir, "bad.jsonl");
         File.WriteAllText(bad, "garbage\n");
-        (code, _, err) = Run(["replay", Path.Combine(Example, "sluice.yaml"), bad, .. Stores]);
+        (code, _, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), bad, .. Stores]);
         code.Should().Be(2);
         err.Should().Contain($"{bad}:1:").And.NotContain("   at ");
     }

@@ -8,14 +8,6 @@ public sealed class ValidateCommandUnitTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     private string Write(string name, string text)
     {
         var path = Path.Combine(_dir, name);
@@ -40,7 +32,7 @@ public sealed class ValidateCommandUnitTests : IDisposable
     [Fact]
     public void Valid_definitions_exit_0_and_list_the_resolvers()
     {
-        var (code, output, _) = Run("validate", Write("sluice.yaml", Valid));
+        var (code, output, _) = Cli.Run("validate", Write("sluice.yaml", Valid));
         code.Should().Be(0);
         output.Should().Contain("ok  get_users_stream: users (recording) -> UserMessage -> user.user_id, user.full_name")
             .And.Contain("1 resolver valid");
@@ -51,7 +43,7 @@ public sealed class ValidateCommandUnitTests : IDisposable
     {
         var path = Write("bad.yaml", Valid.Replace("message_type: UserMessage", "message_type: UsersMessage", StringComparison.Ordinal)
             .Replace("User.full_name: _.name", "User.full_name: _.nme, User.email: _.name", StringComparison.Ordinal));
-        var (code, output, _) = Run("validate", path);
+        var (code, output, _) = Cli.Run("validate", path);
         code.Should().Be(1);
         output.Should().Contain($"SLU205: resolver 'get_users_stream': unknown message type 'UsersMessage'; did you mean 'UserMessage'?")
             .And.Contain($"({path}:10:19)")
@@ -61,13 +53,13 @@ public sealed class ValidateCommandUnitTests : IDisposable
     [Fact]
     public void Wrong_arguments_and_unreadable_files_exit_2_without_a_stack_trace()
     {
-        var (code, _, err) = Run("validate");
+        var (code, _, err) = Cli.Run("validate");
         code.Should().Be(2);
         err.Should().Contain("error:").And.NotContain("   at ");
-        (code, _, err) = Run("valdate", "x.yaml");
+        (code, _, err) = Cli.Run("valdate", "x.yaml");
         code.Should().Be(2);
         err.Should().Contain("'valdate'");
-        (code, _, err) = Run("validate", Path.Combine(_dir, "missing.yaml"));
+        (code, _, err) = Cli.Run("validate", Path.Combine(_dir, "missing.yaml"));
         code.Should().Be(2);
         err.Should().Contain("no such file").And.NotContain("   at ");
     }
@@ -75,7 +67,7 @@ public sealed class ValidateCommandUnitTests : IDisposable
     [Fact]
     public void A_file_that_is_not_yaml_is_a_definition_error()
     {
-        var (code, output, _) = Run("validate", Write("broken.yaml", "features: [unclosed"));
+        var (code, output, _) = Cli.Run("validate", Write("broken.yaml", "features: [unclosed"));
         code.Should().Be(1);
         output.Should().Contain("SLU201");
     }
