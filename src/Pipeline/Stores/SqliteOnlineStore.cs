@@ -23,7 +23,7 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
     private readonly SqliteFile _file;
     private readonly TimeProvider _clock;
     private readonly HashSet<string> _readyTables = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (sqlite3_stmt Statement, string[] Fqns)> _upserts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (sqlite3_stmt Statement, FeaturePlan[] Features)> _upserts = new(StringComparer.Ordinal);
 
     private SqliteOnlineStore(SqliteFile file, TimeProvider clock)
     {
@@ -38,6 +38,9 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
         return new SqliteOnlineStore(file, clock ?? TimeProvider.System);
     }
 
+    // Stage and Commit run on different threads (a commit runs while the next group stages): they swap _staged under
+    // a lock of their own, never under the list they swap.
+    private readonly Lock _stageLock = new();
     private List<(ResolverPlan Plan, RecordBatch Features, long? ExpiresAt)> _staged = [];
 
     /// <summary>Feature rows staged by <see cref="Stage"/> and not yet taken by <see cref="Commit"/>.</summary>
@@ -46,14 +49,15 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
     /// <summary>
     /// Stages the feature rows of a resolved batch (all but <c>__ts__</c>) for the next <see cref="Commit"/>. Expiry is
     /// counted from now. Group commit is what makes SQLite fast here: a random-key upsert dirties one B-tree page per row,
-    /// and every commit writes each dirty page to the WAL, so a 4,096-row commit costs about as much as a 65,536-row one.
+    /// and every commit writes each dirty page to the WAL, so the cost per row falls as groups grow (measured here:
+    /// ~10-14 us per row in 4,096-row commits, ~4-6 us in 262,144-row ones).
     /// </summary>
     public void Stage(ResolverPlan plan, ResolvedBatch batch)
     {
         if (batch.Features.Length == 0) return;
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         long? expires = plan.Class.MaxStaleness is { } s ? now + (long)(s.TotalMilliseconds * 1000) : null;
-        lock (_staged)
+        lock (_stageLock)
         {
             _staged.Add((plan, batch.Features, expires));
             StagedRows += batch.Features.Length;
@@ -67,7 +71,7 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
     public void Commit(CancellationToken cancellationToken = default)
     {
         List<(ResolverPlan Plan, RecordBatch Features, long? ExpiresAt)> staged;
-        lock (_staged)
+        lock (_stageLock)
         {
             staged = _staged;
             _staged = [];
@@ -90,13 +94,13 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
         });
     }
 
-    private sealed record Part(ResolverPlan Plan, RecordBatch Features, long? ExpiresAt, (sqlite3_stmt Statement, string[] Fqns) Upsert)
+    private sealed record Part(ResolverPlan Plan, RecordBatch Features, long? ExpiresAt, (sqlite3_stmt Statement, FeaturePlan[] Features) Upsert)
     {
         public IArrowArray Key { get; } = Features.Column(Plan.Class.Primary.Fqn);
         public DataType KeyType { get; } = Plan.Class.Primary.Type;
         public TimestampArray Time { get; } = (TimestampArray)Features.Column("__ts__");
         public (IArrowArray Column, DataType Type)[] Columns { get; } =
-            Upsert.Fqns.Select(n => (Features.Column(n), Plan.Class.Features.First(p => p.Fqn == n).Type)).ToArray();
+            Upsert.Features.Select(f => (Features.Column(f.Fqn), f.Type)).ToArray();
     }
 
     private void WriteRow(Part part, int r)
@@ -140,8 +144,8 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
         _readyTables.Add(cls.Namespace);
     }
 
-    /// <summary>One prepared upsert per resolver: ?1 primary key, ?2 feature time, ?3 expiry, ?4.. the features in <c>Fqns</c> order.</summary>
-    private (sqlite3_stmt, string[]) Upsert(ResolverPlan plan, Schema schema)
+    /// <summary>One prepared upsert per resolver: ?1 primary key, ?2 feature time, ?3 expiry, ?4.. the features in <c>Features</c> order.</summary>
+    private (sqlite3_stmt Statement, FeaturePlan[] Features) Upsert(ResolverPlan plan, Schema schema)
     {
         if (_upserts.TryGetValue(plan.Name, out var cached)) return cached;
         var cls = plan.Class;
@@ -164,7 +168,7 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
         var sql = $"INSERT INTO {Quote(cls.Namespace)} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", values)})"
             + (updates.Count == 0 ? " ON CONFLICT DO NOTHING" : $" ON CONFLICT ({Quote(cls.Primary.Name)}) DO UPDATE SET {string.Join(", ", updates)}");
         var stmt = _file.Prepare(sql);
-        var entry = (stmt, features.Select(x => x.Fqn).ToArray());
+        var entry = (stmt, features);
         _upserts[plan.Name] = entry;
         return entry;
     }
