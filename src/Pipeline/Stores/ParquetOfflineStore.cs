@@ -29,6 +29,8 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
 
     private readonly Dictionary<string, OpenFile> _open = new(StringComparer.Ordinal);
     private int _sequence;
+    // Several processes (consumers of one group) may write one folder: each names its files with an id of its own.
+    private readonly string _instance = Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>Rows after which a file is closed and a new one started.</summary>
     public long MaxRowsPerFile { get; init; } = 1_000_000;
@@ -81,6 +83,13 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
         return closed;
     }
 
+    /// <summary>Closes the files open longer than <see cref="MaxFileAge"/> (a live stream that went quiet still gets its rows durable).</summary>
+    public async Task CloseExpiredAsync()
+    {
+        foreach (var (key, file) in _open.ToList())
+            if (DateTime.UtcNow - file.Opened >= MaxFileAge) await CloseAsync(key);
+    }
+
     /// <summary>Closes every open file.</summary>
     public async Task CloseAllAsync()
     {
@@ -100,7 +109,7 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
         fields.Add(new DateTimeDataField("__ts__", DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Micros, isNullable: false));
         fields.Add(new DataField("__resolver__", typeof(string), isNullable: false));
         var schema = new ParquetSchema(fields);
-        var path = Path.Combine(dir, $"part-{plan.Name}-{DateTime.UtcNow:yyyyMMddHHmmss}-{Interlocked.Increment(ref _sequence):D5}.parquet");
+        var path = Path.Combine(dir, $"part-{plan.Name}-{DateTime.UtcNow:yyyyMMddHHmmss}-{_instance}-{Interlocked.Increment(ref _sequence):D5}.parquet");
         var stream = File.Create(path + ".tmp");
         var writer = await ParquetWriter.CreateAsync(schema, stream, cancellationToken: ct);
         return _open[key] = new OpenFile(stream, writer, schema, DateTime.UtcNow);
