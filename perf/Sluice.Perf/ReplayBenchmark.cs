@@ -45,12 +45,12 @@ internal static class ReplayBenchmark
             Console.Error.WriteLine($"replay: writing a {messages:N0}-message .arrows recording...");
             await RecordingFile.WriteAsync(recording, Generate(messages));
             var defs = DefinitionCompiler.CompileText(Definitions, "bench.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
-            var options = new ReplayOptions(Path.Combine(dir, "online.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead.jsonl"), Path.Combine(dir, "offline"));
+            var options = new GraphOptions(Path.Combine(dir, "online.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead.jsonl"), Path.Combine(dir, "offline"));
 
             long peak = 0;
             using var sampler = new Timer(_ => peak = Math.Max(peak, Process.GetCurrentProcess().WorkingSet64), null, 0, 100);
             var sw = Stopwatch.StartNew();
-            var result = await ReplayGraph.RunAsync(defs, RecordingFile.ReadAsync(recording), options);
+            var result = await StreamGraph.RunAsync(defs, RecordingFile.ReadAsync(recording), options);
             sw.Stop();
             peak = Math.Max(peak, Process.GetCurrentProcess().WorkingSet64);
             var counts = result.Resolvers["get_users_stream"];

@@ -132,14 +132,14 @@ internal static class CliApp
             return Usage;
         }
         bool live = !json && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
-        var options = new ReplayOptions(onlinePath, sinkDir, deadLetter, offline, env, resolvers is { Length: > 0 } ? resolvers : null)
+        var options = new GraphOptions(onlinePath, sinkDir, deadLetter, offline, env, resolvers is { Length: > 0 } ? resolvers : null)
         {
             // Dedup claims persist beside the online store, as they would in Redis: a second replay of the same
             // recording is a redelivery (same positions), a new recording with old keys within the window is not.
             DedupPath = DedupPathFor(onlinePath),
         };
         var last = DateTime.MinValue;
-        var result = await ReplayGraph.RunAsync(defs, ReadAll(recordingPaths, ct), options, (messages, counts) =>
+        var result = await StreamGraph.RunAsync(defs, ReadAll(recordingPaths, ct), options, (messages, counts) =>
         {
             if (!live || (DateTime.UtcNow - last).TotalMilliseconds < 250) return;
             last = DateTime.UtcNow;
@@ -180,8 +180,8 @@ internal static class CliApp
         var dir = Directory.CreateTempSubdirectory("sluice-profile-").FullName;
         try
         {
-            var options = new ReplayOptions(Path.Combine(dir, "online.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead-letter.jsonl"), Path.Combine(dir, "offline"));
-            var result = await ReplayGraph.RunAsync(defs, ReadAll(Enumerable.Repeat(recording, repeat).ToArray(), ct), options, cancellationToken: ct);
+            var options = new GraphOptions(Path.Combine(dir, "online.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead-letter.jsonl"), Path.Combine(dir, "offline"));
+            var result = await StreamGraph.RunAsync(defs, ReadAll(Enumerable.Repeat(recording, repeat).ToArray(), ct), options, cancellationToken: ct);
             double wall = Math.Max(result.Seconds, 1e-9);
             var blocks = result.Blocks.Select(b => new
             {

@@ -40,6 +40,9 @@ internal sealed class AckJoiner
         Advance();
     }
 
+    /// <summary>How many batches, counted from the first, are fully acknowledged (safe to read from any thread).</summary>
+    public long Acknowledged => Volatile.Read(ref _nextToCommit);
+
     /// <summary>Batches read but not yet fully acknowledged.</summary>
     public int InFlight => _open.Count;
 
@@ -53,7 +56,8 @@ internal sealed class AckJoiner
     {
         while (_open.TryGetValue(_nextToCommit, out var entry) && entry.Pending == 0)
         {
-            _open.Remove(_nextToCommit++);
+            _open.Remove(_nextToCommit);
+            Volatile.Write(ref _nextToCommit, _nextToCommit + 1);
             foreach (var (topic, partition, next) in entry.Ends)
                 if (!_committable.TryGetValue((topic, partition), out var c) || next > c)
                 {

@@ -11,7 +11,7 @@ namespace Sluice.Pipeline.Stores;
 /// The embedded sink: <c>&lt;dir&gt;/&lt;target&gt;.jsonl</c> (one JSON object per row keyed by FQN) for format json,
 /// <c>&lt;dir&gt;/&lt;target&gt;.arrows</c> (an Arrow IPC stream, one record batch per batch, FQN columns) for ipc_stream.
 /// </summary>
-public sealed class FileSink : IAsyncDisposable
+public sealed class FileSink : IBatchTarget
 {
     private readonly string _dir;
     private readonly Dictionary<string, StreamWriter> _json = new(StringComparer.Ordinal);
@@ -21,44 +21,33 @@ public sealed class FileSink : IAsyncDisposable
     public FileSink(string directory) => _dir = directory;
 
     /// <summary>Writes the sink's features of the batch's rows.</summary>
-    public async Task WriteAsync(ResolverPlan plan, ResolvedBatch batch, CancellationToken cancellationToken = default)
+    public async Task<int> WriteAsync(ResolverPlan plan, ResolvedBatch batch, CancellationToken cancellationToken = default)
     {
         var sink = plan.Sink!;
-        var f = batch.Features;
-        var fqns = sink.Fqns.Select(w => $"{plan.Class.Namespace}.{w[(w.IndexOf('.', StringComparison.Ordinal) + 1)..]}").ToList();
-        var columns = fqns.Select(n => (Name: n, Index: f.Schema.GetFieldIndex(n), plan.Class.Features.First(x => x.Fqn == n).Type)).ToList();
+        var (columns, types) = SinkEncoding.Columns(plan, batch);
         Directory.CreateDirectory(_dir);
         if (sink.Format == "json")
         {
             if (!_json.TryGetValue(sink.Target, out var writer))
                 _json[sink.Target] = writer = new StreamWriter(Path.Combine(_dir, sink.Target + ".jsonl"), append: true, new UTF8Encoding(false));
             var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-            for (int r = 0; r < f.Length; r++)
+            for (int r = 0; r < columns.Length; r++)
             {
                 buffer.ResetWrittenCount();
-                using (var w = new Utf8JsonWriter(buffer, FeatureJson.WriterOptions))
-                {
-                    w.WriteStartObject();
-                    foreach (var (name, index, type) in columns)
-                    {
-                        w.WritePropertyName(name);
-                        FeatureJson.Write(w, f.Column(index), r, type);
-                    }
-                    w.WriteEndObject();
-                }
+                SinkEncoding.JsonRow(columns, types, r, buffer);
                 await writer.WriteLineAsync(Encoding.UTF8.GetString(buffer.WrittenSpan).AsMemory(), cancellationToken);
             }
             await writer.FlushAsync(cancellationToken);
-            return;
+            return columns.Length;
         }
-        var schema = new Schema(columns.Select(c => f.Schema.GetFieldByIndex(c.Index)), null);
         if (!_arrows.TryGetValue(sink.Target, out var arrows))
         {
             var stream = File.Create(Path.Combine(_dir, sink.Target + ".arrows"));
-            _arrows[sink.Target] = arrows = (stream, new ArrowStreamWriter(stream, schema));
+            _arrows[sink.Target] = arrows = (stream, new ArrowStreamWriter(stream, columns.Schema));
         }
-        await arrows.Writer.WriteRecordBatchAsync(new RecordBatch(schema, columns.Select(c => f.Column(c.Index)), f.Length), cancellationToken);
+        await arrows.Writer.WriteRecordBatchAsync(columns, cancellationToken);
         await arrows.Stream.FlushAsync(cancellationToken);
+        return 1;
     }
 
     /// <inheritdoc/>

@@ -51,11 +51,11 @@ public sealed class ReplayMemoryUnitTests : IDisposable
                   Transaction.amount: _.amount
                   Transaction.submitted: F.from_unix_seconds(_.submitted / 1_000_000)
             """, "memory.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
-        var options = new ReplayOptions(Path.Combine(_dir, name + ".db"), Path.Combine(_dir, "sinks"), Path.Combine(_dir, "dead.jsonl"),
+        var options = new GraphOptions(Path.Combine(_dir, name + ".db"), Path.Combine(_dir, "sinks"), Path.Combine(_dir, "dead.jsonl"),
             Path.Combine(_dir, name), Resolvers: ["get_transactions_stream"]);
         GC.Collect();
         long peak = 0;
-        var result = await ReplayGraph.RunAsync(defs, Generate(messages), options, (_, _) => peak = Math.Max(peak, GC.GetTotalMemory(false)));
+        var result = await StreamGraph.RunAsync(defs, Generate(messages), options, (_, _) => peak = Math.Max(peak, GC.GetTotalMemory(false)));
         var c = result.Resolvers["get_transactions_stream"];
         return (peak, c.Written);
     }

@@ -8,7 +8,7 @@ using Sluice.Pipeline.Stores;
 namespace Sluice.Pipeline.Graph;
 
 /// <summary>Where a replay writes and how it runs.</summary>
-public sealed record ReplayOptions(
+public sealed record GraphOptions(
     string OnlinePath,
     string SinkDirectory,
     string DeadLetterPath,
@@ -33,12 +33,47 @@ public sealed record ReplayOptions(
     /// <summary>... or once the oldest staged row has waited this long.</summary>
     public TimeSpan CommitInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How often block queue depths are sampled for <see cref="ReplayResult.Blocks"/>.</summary>
+    /// <summary>How often block queue depths are sampled for <see cref="GraphResult.Blocks"/>.</summary>
     public TimeSpan SampleEvery { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// Called with (topic, partition, next offset) each time a partition's acknowledged prefix advances: what a live
+    /// source may commit. Called from the ack joiner, one call at a time.
+    /// </summary>
+    public Action<string, int, long>? Committed { get; init; }
+
+    /// <summary>
+    /// The wall clock that late arrival is measured against (live sources); null measures it against stream time, the
+    /// newest message timestamp read so far, so that replaying an old recording behaves as it did live.
+    /// </summary>
+    public TimeProvider? Clock { get; init; }
+
+    /// <summary>Where sinks write; null writes files under <see cref="SinkDirectory"/>. The caller disposes what it passes.</summary>
+    public IBatchTarget? Sink { get; init; }
+
+    /// <summary>Where failed messages go; null appends them to <see cref="DeadLetterPath"/>. The caller disposes what it passes.</summary>
+    public IBatchTarget? DeadLetters { get; init; }
+
+    /// <summary>Age after which an offline file is closed, so its rows become durable and their positions committable.</summary>
+    public TimeSpan OfflineFileAge { get; init; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>
+/// What a source hands the graph: a fragment of messages, or a flush request (a partition being revoked, a source
+/// stopping): once every message handed before it is durable at every target and its position reported through
+/// <see cref="GraphOptions.Committed"/>, the graph completes <see cref="Flushed"/>.
+/// </summary>
+public readonly record struct SourceEvent(MessageBatch? Messages, TaskCompletionSource? Flushed)
+{
+    /// <summary>A fragment of messages.</summary>
+    public static SourceEvent Of(MessageBatch messages) => new(messages, null);
+
+    /// <summary>A flush request, completed when everything handed before it is acknowledged.</summary>
+    public static SourceEvent Flush(TaskCompletionSource flushed) => new(null, flushed);
 }
 
 /// <summary>What a replay did: messages read, time taken, and the outcome counts of each resolver.</summary>
-public sealed record ReplayResult(long Messages, double Seconds, IReadOnlyDictionary<string, OutcomeCounts> Resolvers)
+public sealed record GraphResult(long Messages, double Seconds, IReadOnlyDictionary<string, OutcomeCounts> Resolvers)
 {
     /// <summary>Per-block metrics, in graph order.</summary>
     public IReadOnlyList<BlockMetrics> Blocks { get; init; } = [];
@@ -73,7 +108,7 @@ public sealed class GraphFaultException(string block, string positions, Exceptio
 /// Every resolver sees every message; header filters route them. Late arrival is measured against stream time
 /// (the newest message timestamp read so far), so replaying an old recording behaves as it did live.
 /// </summary>
-public static class ReplayGraph
+public static class StreamGraph
 {
     private sealed class Delivery(int resolver, long sequence, OutcomeCounts counts)
     {
@@ -88,7 +123,21 @@ public static class ReplayGraph
     private readonly record struct AckEvent(long Sequence, MessageBatch? Read, int Parts, Delivery? Done);
 
     /// <summary>Runs the replay to the end of <paramref name="batches"/>.</summary>
-    public static async Task<ReplayResult> RunAsync(CompiledDefinitions definitions, IAsyncEnumerable<MessageBatch> batches, ReplayOptions options,
+    public static Task<GraphResult> RunAsync(CompiledDefinitions definitions, IAsyncEnumerable<MessageBatch> batches, GraphOptions options,
+        Action<long, IReadOnlyDictionary<string, OutcomeCounts>>? progress = null, CancellationToken cancellationToken = default) =>
+        RunAsync(definitions, Events(batches, cancellationToken), options, progress, cancellationToken);
+
+    private static async IAsyncEnumerable<SourceEvent> Events(IAsyncEnumerable<MessageBatch> batches,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var b in batches.WithCancellation(cancellationToken)) yield return SourceEvent.Of(b);
+    }
+
+    /// <summary>
+    /// Runs the graph until <paramref name="events"/> ends, then drains it: everything read is written, acknowledged and
+    /// reported through <see cref="GraphOptions.Committed"/> before this returns.
+    /// </summary>
+    public static async Task<GraphResult> RunAsync(CompiledDefinitions definitions, IAsyncEnumerable<SourceEvent> events, GraphOptions options,
         Action<long, IReadOnlyDictionary<string, OutcomeCounts>>? progress = null, CancellationToken cancellationToken = default)
     {
         var plans = definitions.Resolvers
@@ -100,13 +149,16 @@ public static class ReplayGraph
 
         await using IDedupStore dedup = options.DedupPath is null ? new InMemoryDedupStore() : await SqliteDedupStore.OpenAsync(options.DedupPath, cancellationToken);
         await using var online = await SqliteOnlineStore.OpenAsync(options.OnlinePath, cancellationToken: cancellationToken);
-        await using var sinks = new FileSink(options.SinkDirectory);
-        await using var offline = options.OfflineDirectory is null ? null : new ParquetOfflineStore(options.OfflineDirectory);
-        StreamWriter? deadLetters = null;
+        await using var ownSink = options.Sink is null ? new FileSink(options.SinkDirectory) : null;
+        await using var ownDeadLetters = options.DeadLetters is null ? new FileDeadLetters(options.DeadLetterPath) : null;
+        IBatchTarget sinks = options.Sink ?? ownSink!, deadLetters = options.DeadLetters ?? ownDeadLetters!;
+        await using var offline = options.OfflineDirectory is null ? null : new ParquetOfflineStore(options.OfflineDirectory) { MaxFileAge = options.OfflineFileAge };
         using var metrics = new GraphMetrics(options.SampleEvery);
         using var feed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var blocks = new List<(string Name, IDataflowBlock Block)>();
         var joiner = new AckJoiner();
+        if (options.Committed is { } committed) joiner.Committed += committed;
+        int flushing = 0; // > 0 while a flush request waits: ticks then commit and close at once
         var bounded = new ExecutionDataflowBlockOptions { BoundedCapacity = options.Capacity, CancellationToken = feed.Token };
 
         T Add<T>(string name, T block) where T : IDataflowBlock
@@ -167,11 +219,10 @@ public static class ReplayGraph
                 online.Stage(plans[x.D!.Resolver], x.B);
                 onlineGroup.Add(x.D);
             }
-            if (online.StagedRows >= options.CommitRows || (onlineGroup.Count > 0 && Stopwatch.GetElapsedTime(groupStarted) >= options.CommitInterval))
+            if (online.StagedRows >= options.CommitRows || (onlineGroup.Count > 0 && (Volatile.Read(ref flushing) > 0 || Stopwatch.GetElapsedTime(groupStarted) >= options.CommitInterval)))
                 await CommitOnline(x.B?.Messages);
             return x.B?.Features.Length ?? 0;
         });
-        using var onlineTicks = new Timer(_ => onlineBlock.Post((null, null)), null, options.CommitInterval, options.CommitInterval);
 
         // Offline writer: rows are durable when their Parquet file closes (rolled by rows or age, or at the end).
         var offlinePending = new Dictionary<string, List<Delivery>>(StringComparer.Ordinal);
@@ -182,45 +233,39 @@ public static class ReplayGraph
                     foreach (var d in waiting)
                         if (--d.PendingOfflineFiles == 0) TargetDone(d);
         }
-        var offlineBlock = Writer<(Delivery D, ResolvedBatch B)>("offline", x => x.B.Features.Length, async x =>
+        // A tick (null batch) closes the files that are old enough, or all of them while a flush waits.
+        var offlineBlock = Writer<(Delivery? D, ResolvedBatch? B)>("offline", x => x.B?.Features.Length ?? 0, async x =>
         {
-            var files = await GuardAsync("offline", x.B.Messages, () => offline!.WriteAsync(plans[x.D.Resolver], x.B, cancellationToken));
-            x.D.PendingOfflineFiles = files.Count;
+            if (x.B is null)
+            {
+                await GuardAsync("offline", null, () => Volatile.Read(ref flushing) > 0 ? offline!.CloseAllAsync() : offline!.CloseExpiredAsync());
+                OfflineClosed();
+                return 0;
+            }
+            var d = x.D!;
+            var files = await GuardAsync("offline", x.B.Messages, () => offline!.WriteAsync(plans[d.Resolver], x.B, cancellationToken));
+            d.PendingOfflineFiles = files.Count;
             foreach (var key in files)
             {
                 if (!offlinePending.TryGetValue(key, out var list)) offlinePending[key] = list = [];
-                list.Add(x.D);
+                list.Add(d);
             }
-            if (files.Count == 0) TargetDone(x.D);
+            if (files.Count == 0) TargetDone(d);
             OfflineClosed();
             return x.B.Features.Length;
         });
 
-        var sinkBlock = Writer<(Delivery D, ResolvedBatch B)>("sink", x => x.B.Features.Length, async x =>
+        var sinkBlock = Writer<(Delivery? D, ResolvedBatch? B)>("sink", x => x.B!.Features.Length, async x =>
         {
-            await GuardAsync("sink", x.B.Messages, () => sinks.WriteAsync(plans[x.D.Resolver], x.B, cancellationToken));
-            TargetDone(x.D);
+            await GuardAsync("sink", x.B!.Messages, () => sinks.WriteAsync(plans[x.D!.Resolver], x.B, cancellationToken));
+            TargetDone(x.D!);
             return x.B.Features.Length;
         });
 
-        var deadBlock = Writer<(Delivery D, ResolvedBatch B)>("dead-letter", x => x.B.Messages.Length, async x =>
+        var deadBlock = Writer<(Delivery? D, ResolvedBatch? B)>("dead-letter", x => x.B!.Messages.Length, async x =>
         {
-            var plan = plans[x.D.Resolver];
-            int written = 0;
-            for (int i = 0; i < x.B.Outcomes.Count; i++)
-            {
-                if (x.B.Outcomes[i] is not (MessageOutcome.ParseFailed or MessageOutcome.Failed)) continue;
-                deadLetters ??= OpenDeadLetters(options.DeadLetterPath);
-                await deadLetters.WriteLineAsync(MessageJsonl.Line(x.B.Messages, i,
-                [
-                    new("sluice-error", x.B.Reasons[i] ?? x.B.Outcomes[i].ToString()),
-                    new("sluice-resolver", plan.Name),
-                    new("sluice-source", x.B.Messages.Position(i)),
-                ]));
-                written++;
-            }
-            if (deadLetters is not null) await deadLetters.FlushAsync(cancellationToken);
-            TargetDone(x.D);
+            int written = await GuardAsync("dead-letter", x.B!.Messages, () => deadLetters.WriteAsync(plans[x.D!.Resolver], x.B, cancellationToken));
+            TargetDone(x.D!);
             return written;
         });
 
@@ -230,7 +275,7 @@ public static class ReplayGraph
             var plan = plans[x.Resolver];
             var b = x.Batch;
             bool rows = b.Features.Length > 0;
-            var targets = new List<ITargetBlock<(Delivery, ResolvedBatch)>>();
+            var targets = new List<ITargetBlock<(Delivery?, ResolvedBatch?)>>();
             if (rows && !plan.SkipOffline && offline is not null) targets.Add(offlineBlock);
             if (rows && plan.Sink is not null) targets.Add(sinkBlock);
             if (b.Outcomes.Any(o => o is MessageOutcome.ParseFailed or MessageOutcome.Failed)) targets.Add(deadBlock);
@@ -276,6 +321,13 @@ public static class ReplayGraph
                 foreach (var (_, other) in blocks) other.Fault(e);
             }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
+        // Ticks let an idle stream's last rows commit online and its old offline files close.
+        void Tick()
+        {
+            onlineBlock.Post((null, null));
+            if (offline is not null) offlineBlock.Post((null, null));
+        }
+        using var ticks = new Timer(_ => Tick(), null, options.CommitInterval, options.CommitInterval);
         var batcher = new MessageBatcher(options.BatchSize, options.Linger);
         var sourceMetrics = metrics.Add("source+batcher", 1, () => 0);
         long sequence = 0, streamTime = long.MinValue;
@@ -283,14 +335,39 @@ public static class ReplayGraph
         {
             async Task Send(MessageBatch batch)
             {
-                for (int i = 0; i < batch.Length; i++) streamTime = Math.Max(streamTime, batch.Timestamp.Values[i]);
+                if (options.Clock is { } clock) streamTime = clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+                else for (int i = 0; i < batch.Length; i++) streamTime = Math.Max(streamTime, batch.Timestamp.Values[i]);
                 long seq = sequence++;
                 ack.Post(new AckEvent(seq, batch, plans.Count, null));
                 foreach (var t in transforms)
                     if (!await t.SendAsync((seq, batch, streamTime), feed.Token)) throw new OperationCanceledException(feed.Token);
             }
-            await foreach (var fragment in batches.WithCancellation(feed.Token))
+
+            // Waits until every batch before `upTo` is acknowledged, meanwhile ticking the writers to commit and close at once.
+            async Task FlushAsync(long upTo)
             {
+                Interlocked.Increment(ref flushing);
+                try
+                {
+                    while (joiner.Acknowledged < upTo)
+                    {
+                        feed.Token.ThrowIfCancellationRequested();
+                        Tick();
+                        await Task.Delay(5, feed.Token);
+                    }
+                }
+                finally { Interlocked.Decrement(ref flushing); }
+            }
+            await foreach (var e in events.WithCancellation(feed.Token))
+            {
+                if (e.Flushed is { } flushed)
+                {
+                    if (batcher.Flush() is { } waiting) await Send(waiting);
+                    await FlushAsync(sequence);
+                    flushed.TrySetResult();
+                    continue;
+                }
+                var fragment = e.Messages!;
                 messages += fragment.Length;
                 var ready = sourceMetrics.Measure(fragment.Length, () => batcher.Add(fragment, Stopwatch.GetTimestamp()), r => r.Sum(b => (long)b.Length));
                 foreach (var batch in ready) await Send(batch);
@@ -307,7 +384,7 @@ public static class ReplayGraph
         await Drain(transforms.Select(t => t.Completion));
         dedupBlock.Complete();
         await Drain([fanOut.Completion]);
-        await onlineTicks.DisposeAsync();
+        await ticks.DisposeAsync();
         onlineBlock.Complete();
         offlineBlock.Complete();
         sinkBlock.Complete();
@@ -329,13 +406,12 @@ public static class ReplayGraph
         }
         ack.Complete();
         await Drain([ack.Completion]);
-        if (deadLetters is not null) await deadLetters.DisposeAsync();
         if (firstFault is not null) throw firstFault;
         cancellationToken.ThrowIfCancellationRequested();
         if (joiner.InFlight != 0) throw new InvalidOperationException($"{joiner.InFlight} batches were never acknowledged by every target");
 
         progress?.Invoke(messages, Snapshot(counts));
-        return new ReplayResult(messages, sw.Elapsed.TotalSeconds, counts)
+        return new GraphResult(messages, sw.Elapsed.TotalSeconds, counts)
         {
             Blocks = metrics.Blocks,
             Committed = joiner.Committable.ToDictionary(kv => kv.Key, kv => kv.Value),
@@ -374,13 +450,6 @@ public static class ReplayGraph
     }
 
     private static Task GuardAsync(string block, MessageBatch? at, Func<Task> work) => GuardAsync(block, at, async () => { await work(); return 0; });
-
-    private static StreamWriter OpenDeadLetters(string path)
-    {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        return new StreamWriter(path, append: true, new System.Text.UTF8Encoding(false));
-    }
 
     private static async Task<ResolvedBatch> Deduplicate(ResolverPlan plan, ResolvedBatch batch, IDedupStore store, CancellationToken ct)
     {

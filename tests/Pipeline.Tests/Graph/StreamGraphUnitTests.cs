@@ -8,7 +8,7 @@ using Sluice.Pipeline.Stores;
 namespace Sluice.Pipeline.Tests.Graph;
 
 /// <summary>The whole graph on the embedded stores in a temp folder (SQLite and Parquet need no server).</summary>
-public sealed class ReplayGraphUnitTests : IDisposable
+public sealed class StreamGraphUnitTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("sluice-graph-").FullName;
     private const long T0 = 1_700_000_000_000_000;
@@ -19,7 +19,7 @@ public sealed class ReplayGraphUnitTests : IDisposable
         DefinitionCompiler.CompileFile(Path.Combine(AppContext.BaseDirectory, "Definitions", "seed.yaml"), out var errors)
         ?? throw new InvalidOperationException(string.Join("\n", errors));
 
-    private ReplayOptions Options(string? offline = "offline") => new(Path.Combine(_dir, "online.db"), Path.Combine(_dir, "sinks"),
+    private GraphOptions Options(string? offline = "offline") => new(Path.Combine(_dir, "online.db"), Path.Combine(_dir, "sinks"),
         Path.Combine(_dir, "dead.jsonl"), offline is null ? null : Path.Combine(_dir, offline), Resolvers: ["get_transactions_stream"]) { BatchSize = 3 };
 
     private static async IAsyncEnumerable<MessageBatch> Messages(int count, Func<int, string> payload, int partitions = 1)
@@ -37,7 +37,7 @@ public sealed class ReplayGraphUnitTests : IDisposable
     [Fact]
     public async Task Every_message_is_counted_once_failures_are_dead_lettered_and_every_position_is_committed()
     {
-        var result = await ReplayGraph.RunAsync(Seed(), Messages(20, i => i == 7 ? "{not json" : Transaction(i), partitions: 2), Options());
+        var result = await StreamGraph.RunAsync(Seed(), Messages(20, i => i == 7 ? "{not json" : Transaction(i), partitions: 2), Options());
 
         result.Messages.Should().Be(20);
         var c = result.Resolvers["get_transactions_stream"];
@@ -58,9 +58,42 @@ public sealed class ReplayGraphUnitTests : IDisposable
     public async Task A_failing_store_faults_the_graph_naming_the_block_and_the_messages()
     {
         File.WriteAllText(Path.Combine(_dir, "blocked"), "a file where the offline directory should be");
-        var act = () => ReplayGraph.RunAsync(Seed(), Messages(10, Transaction), Options(offline: "blocked"));
+        var act = () => StreamGraph.RunAsync(Seed(), Messages(10, Transaction), Options(offline: "blocked"));
         var e = (await act.Should().ThrowAsync<GraphFaultException>()).Which;
         e.Block.Should().Be("offline");
         e.Positions.Should().StartWith("users/0/");
+    }
+
+    [Fact]
+    public async Task A_flush_returns_once_everything_handed_before_it_is_durable_and_its_positions_reported()
+    {
+        var committed = new List<(int Partition, long Next)>();
+        var flushed = new TaskCompletionSource();
+        (int, long)[]? atFlush = null;
+        var online = Path.Combine(_dir, "online.db");
+        async IAsyncEnumerable<SourceEvent> Live()
+        {
+            var b = new MessageBatch.Builder();
+            for (int i = 0; i < 5; i++)
+                b.Append("users", 0, i, T0 + i, null, Encoding.UTF8.GetBytes(Transaction(i)), [new("X-Chalk-MessageType", "Transaction"u8.ToArray())]);
+            // 5 messages: one full batch of 3 and 2 waiting in the batcher, with the offline file still open (age 1 min).
+            yield return SourceEvent.Of(b.Build());
+            yield return SourceEvent.Flush(flushed);
+            await flushed.Task;
+            lock (committed) atFlush = committed.ToArray();
+            await using (var store = await SqliteOnlineStore.OpenAsync(online))
+                (await store.GetAsync(Seed().Classes.Single(x => x.Name == "Transaction"), "4")).Should().Contain("\"transaction.amount\": 400");
+            Directory.GetFiles(Path.Combine(_dir, "offline", "transaction"), "*.parquet", SearchOption.AllDirectories).Should().NotBeEmpty();
+            var more = new MessageBatch.Builder();
+            more.Append("users", 0, 5, T0 + 5, null, Encoding.UTF8.GetBytes(Transaction(5)), [new("X-Chalk-MessageType", "Transaction"u8.ToArray())]);
+            yield return SourceEvent.Of(more.Build());
+        }
+
+        var result = await StreamGraph.RunAsync(Seed(), Live(), Options() with { Committed = (_, p, next) => { lock (committed) committed.Add((p, next)); } });
+
+        atFlush.Should().NotBeNull();
+        atFlush!.Max(x => x.Item2).Should().Be(5, "offsets 0..4 were handed before the flush");
+        committed.Max(x => x.Next).Should().Be(6);
+        result.Resolvers["get_transactions_stream"].Written.Should().Be(6);
     }
 }
