@@ -4,6 +4,7 @@ using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Execution;
 using Sluice.Pipeline.Graph;
 using Sluice.Pipeline.Stores;
+using Sluice.Sources.Kafka;
 using Sluice.Sources.Recording;
 
 namespace Sluice.Cli;
@@ -51,7 +52,32 @@ internal static class CliApp
             { profileDefs, profileRecording, repeat, profileJson };
         profile.SetAction((parse, ct) => Profile(parse.GetValue(profileDefs)!, parse.GetValue(profileRecording)!, parse.GetValue(repeat), parse.GetValue(profileJson), stdout, stderr, ct));
 
-        var root = new RootCommand("Sluice: stream resolvers for .NET") { validate, replay, profile, get };
+        var runDefs = new Argument<string>("defs") { Description = "the definition file (sluice.yaml)" };
+        var runResolver = new Option<string[]>("--resolver") { Description = "only these resolvers (repeatable)" };
+        var runEnv = new Option<string?>("--env") { Description = "the active environment" };
+        var runOnline = new Option<string>("--online") { Description = "online store URI", DefaultValueFactory = _ => "sqlite:.sluice/online.db" };
+        var runOffline = new Option<string>("--offline") { Description = "offline store directory (Parquet)", DefaultValueFactory = _ => ".sluice/offline" };
+        var runSinkDir = new Option<string>("--sink-dir") { Description = "where sinks to non-Kafka targets write", DefaultValueFactory = _ => ".sluice/sinks" };
+        var runDeadLetter = new Option<string>("--dead-letter") { Description = "dead-letter file for sources without dead_letter_queue_topic", DefaultValueFactory = _ => ".sluice/dead-letter.jsonl" };
+        var idleExit = new Option<double?>("--idle-exit") { Description = "exit after the sources were idle this many seconds, having committed everything" };
+        var runJson = new Option<bool>("--json") { Description = "print the result as JSON (as replay --json)" };
+        var run = new Command("run", "consume the Kafka sources of the resolvers until Ctrl-C (or --idle-exit)")
+            { runDefs, runResolver, runEnv, runOnline, runOffline, runSinkDir, runDeadLetter, idleExit, runJson };
+        run.SetAction((parse, ct) => RunLive(parse.GetValue(runDefs)!, parse.GetValue(runResolver), parse.GetValue(runEnv), parse.GetValue(runOnline)!,
+            parse.GetValue(runOffline)!, parse.GetValue(runSinkDir)!, parse.GetValue(runDeadLetter)!, parse.GetValue(idleExit), parse.GetValue(runJson), stdout, stderr, ct));
+
+        var bootstrap = new Option<string>("--bootstrap-servers") { Description = "Kafka brokers", Required = true };
+        var topic = new Option<string>("--topic") { Description = "the topic to record", Required = true };
+        var outPath = new Option<string>("--out") { Description = "the recording to write (.arrows or .jsonl)", Required = true };
+        var maxMessages = new Option<long?>("--max-messages") { Description = "stop after this many messages" };
+        var fromBeginning = new Option<bool>("--from-beginning") { Description = "start at the earliest offset (default: new messages only)" };
+        var recordIdle = new Option<double?>("--idle-exit") { Description = "stop once no message arrived for this many seconds" };
+        var record = new Command("record", "copy a Kafka topic into a recording that replay reads back")
+            { bootstrap, topic, outPath, maxMessages, fromBeginning, recordIdle };
+        record.SetAction((parse, ct) => Record(parse.GetValue(bootstrap)!, parse.GetValue(topic)!, parse.GetValue(outPath)!, parse.GetValue(maxMessages),
+            parse.GetValue(fromBeginning), parse.GetValue(recordIdle), stdout, stderr, ct));
+
+        var root = new RootCommand("Sluice: stream resolvers for .NET") { validate, replay, run, record, profile, get };
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
@@ -61,7 +87,7 @@ internal static class CliApp
         }
         try
         {
-            return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromMinutes(1) });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
@@ -146,24 +172,103 @@ internal static class CliApp
             stderr.Write($"\r{messages:N0} messages, {counts.Values.Sum(c => c.Written):N0} written, {counts.Values.Sum(c => c.ParseFailed + c.Failed):N0} dead-lettered   ");
         }, ct);
         if (live) stderr.WriteLine();
+        WriteOutcomes(stdout, json, result.Messages, result.Seconds, result.Resolvers);
+        return Ok;
+    }
+
+    /// <summary>The outcome of a replay or run: <c>{"messages", "seconds", "resolvers": {name: counts}}</c> with --json, else a table.</summary>
+    private static void WriteOutcomes(TextWriter stdout, bool json, long messages, double seconds, IReadOnlyDictionary<string, OutcomeCounts> resolvers)
+    {
         if (json)
         {
             var doc = new Dictionary<string, object>
             {
-                ["messages"] = result.Messages,
-                ["seconds"] = Math.Round(result.Seconds, 3),
-                ["resolvers"] = result.Resolvers.ToDictionary(r => r.Key, r => (object)new Dictionary<string, long>
+                ["messages"] = messages,
+                ["seconds"] = Math.Round(seconds, 3),
+                ["resolvers"] = resolvers.ToDictionary(r => r.Key, r => (object)new Dictionary<string, long>
                 {
                     ["written"] = r.Value.Written, ["filtered"] = r.Value.Filtered, ["late"] = r.Value.Late, ["skipped"] = r.Value.Skipped,
                     ["duplicate"] = r.Value.Duplicate, ["parse_failed"] = r.Value.ParseFailed, ["failed"] = r.Value.Failed,
                 }),
             };
             stdout.WriteLine(JsonSerializer.Serialize(doc));
-            return Ok;
+            return;
         }
         string[] head = ["resolver", "written", "filtered", "late", "skipped", "duplicate", "parse_failed", "failed"];
-        WriteTable(stdout, head, result.Resolvers.Select(r => new[] { r.Key }.Concat(Counts(r.Value)).ToArray()));
-        stdout.WriteLine($"{result.Messages:N0} messages in {result.Seconds:F2} s ({result.Messages / Math.Max(result.Seconds, 1e-9):N0} msgs/s)");
+        WriteTable(stdout, head, resolvers.Select(r => new[] { r.Key }.Concat(Counts(r.Value)).ToArray()));
+        stdout.WriteLine($"{messages:N0} messages in {seconds:F2} s ({messages / Math.Max(seconds, 1e-9):N0} msgs/s)");
+    }
+
+    private static async Task<int> RunLive(string defsPath, string[]? resolvers, string? env, string online, string offline, string sinkDir,
+        string deadLetter, double? idleExit, bool json, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var defs = Load(defsPath, stderr);
+        if (defs is null) return Usage;
+        if (SqlitePath(online, stderr) is not { } onlinePath) return Usage;
+        if (idleExit is <= 0) { stderr.WriteLine($"error: --idle-exit must be a positive number of seconds, got {idleExit}"); return Usage; }
+        var only = resolvers is { Length: > 0 } ? resolvers : null;
+        var unknown = (only ?? []).Where(r => defs.Resolvers.All(x => x.Name != r)).ToList();
+        if (unknown.Count > 0)
+        {
+            stderr.WriteLine($"error: unknown resolver {string.Join(", ", unknown)}; resolvers: {string.Join(", ", defs.Resolvers.Select(r => r.Name))}");
+            return Usage;
+        }
+        var plans = KafkaRunner.Resolvers(defs, env, only);
+        if (plans.Count == 0)
+        {
+            stderr.WriteLine($"error: no resolver of {defsPath} reads a kafka source{(env is null ? "" : $" in environment '{env}'")}; 'sluice replay' reads recordings");
+            return Usage;
+        }
+        bool live = !json && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
+        var options = new GraphOptions(onlinePath, sinkDir, deadLetter, offline, env, only) { DedupPath = DedupPathFor(onlinePath) };
+        var sourceOptions = new KafkaSourceOptions { IdleExit = idleExit is { } s ? TimeSpan.FromSeconds(s) : null };
+        var progress = new Dictionary<string, (long Messages, OutcomeCounts Counts)>(StringComparer.Ordinal);
+        var last = DateTime.MinValue;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        if (!json) stderr.WriteLine($"sluice run: {string.Join(", ", plans.Select(p => $"{p.Name} <- {p.Source.Name}"))}; Ctrl-C stops after committing");
+        IReadOnlyDictionary<string, OutcomeCounts> counts;
+        try
+        {
+            counts = await KafkaRunner.RunAsync(defs, options, sourceOptions, (name, messages, c) =>
+            {
+                lock (progress)
+                {
+                    progress[name] = (messages, c);
+                    if (!live || (DateTime.UtcNow - last).TotalMilliseconds < 250) return;
+                    last = DateTime.UtcNow;
+                    long m = progress.Values.Sum(x => x.Messages);
+                    stderr.Write($"\r{m:N0} messages ({m / Math.Max(sw.Elapsed.TotalSeconds, 1e-9):N0}/s), {progress.Values.Sum(x => x.Counts.Written):N0} written, {progress.Values.Sum(x => x.Counts.ParseFailed + x.Counts.Failed):N0} dead-lettered   ");
+                }
+            }, ct);
+        }
+        catch (Confluent.Kafka.KafkaException e)
+        {
+            stderr.WriteLine($"error: Kafka: {e.Message}");
+            return Usage;
+        }
+        if (live) stderr.WriteLine();
+        long total = counts.Values.Sum(c => c.Total);
+        WriteOutcomes(stdout, json, total, sw.Elapsed.TotalSeconds, counts);
+        return Ok;
+    }
+
+    private static async Task<int> Record(string bootstrap, string topic, string outPath, long? maxMessages, bool fromBeginning, double? idleExit,
+        TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        if (!outPath.EndsWith(".arrows", StringComparison.OrdinalIgnoreCase) && !outPath.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+        {
+            stderr.WriteLine($"error: --out '{outPath}' must end in .arrows or .jsonl");
+            return Usage;
+        }
+        if (maxMessages is <= 0) { stderr.WriteLine($"error: --max-messages must be positive, got {maxMessages}"); return Usage; }
+        bool live = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
+        var options = new KafkaRecorder.Options(bootstrap, topic, outPath)
+        {
+            MaxMessages = maxMessages, FromBeginning = fromBeginning, IdleExit = idleExit is { } s ? TimeSpan.FromSeconds(s) : null,
+        };
+        long n = await KafkaRecorder.RecordAsync(options, count => { if (live) stderr.Write($"\r{count:N0} messages recorded   "); }, ct);
+        if (live) stderr.WriteLine();
+        stdout.WriteLine($"recorded {n:N0} messages from {topic} to {outPath}");
         return Ok;
     }
 

@@ -57,6 +57,16 @@ public sealed class MessageBatch
     /// <summary>Headers: a list of {name, value} per message.</summary>
     public ListArray Headers { get; }
 
+    /// <summary>The headers of message <paramref name="i"/>, in order.</summary>
+    public IEnumerable<KeyValuePair<string, byte[]>> HeadersOf(int i)
+    {
+        var headers = (StructArray)Headers.Values;
+        var names = (StringArray)headers.Fields[0];
+        var values = (BinaryArray)headers.Fields[1];
+        for (int k = Headers.ValueOffsets[i]; k < Headers.ValueOffsets[i + 1]; k++)
+            yield return new(names.GetString(k), values.GetBytes(k).ToArray());
+    }
+
     /// <summary>"topic/partition/offset" of message <paramref name="i"/>, as dead letters and errors name it.</summary>
     public string Position(int i) => $"{Topic.GetString(i)}/{Partition.GetValue(i)}/{Offset.GetValue(i)}";
 

@@ -25,13 +25,10 @@ public static class MessageJsonl
             WriteBytes(w, "key", "key_b64", b.Key, i);
             WriteBytes(w, "payload", "value_b64", b.Value, i);
             w.WriteStartArray("headers");
-            var headers = (StructArray)b.Headers.Values;
-            var names = (StringArray)headers.Fields[0];
-            var values = (BinaryArray)headers.Fields[1];
-            for (int k = b.Headers.ValueOffsets[i]; k < b.Headers.ValueOffsets[i + 1]; k++)
+            foreach (var (name, value) in b.HeadersOf(i))
             {
-                w.WriteStringValue(names.GetString(k));
-                w.WriteStringValue(Encoding.UTF8.GetString(values.GetBytes(k)));
+                w.WriteStringValue(name);
+                w.WriteStringValue(Encoding.UTF8.GetString(value));
             }
             foreach (var (name, value) in extraHeaders ?? [])
             {

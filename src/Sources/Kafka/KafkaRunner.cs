@@ -1,0 +1,64 @@
+using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Execution;
+using Sluice.Pipeline.Graph;
+using Sluice.Pipeline.Stores;
+
+namespace Sluice.Sources.Kafka;
+
+/// <summary>
+/// Serves the Kafka resolvers of a definition file (what <c>sluice run</c> does): one consumer and one block graph per
+/// resolver, each in the resolver's own consumer group, so that several resolvers read one topic independently. Runs
+/// until <c>stop</c> is cancelled or every source has been idle for <see cref="KafkaSourceOptions.IdleExit"/>; then
+/// each graph drains and its consumer commits everything acknowledged before leaving its group. A failing graph stops
+/// the others and its fault is rethrown (nothing unacknowledged is committed).
+/// </summary>
+public static class KafkaRunner
+{
+    /// <summary>The Kafka resolvers of <paramref name="definitions"/> that run in <paramref name="environment"/>.</summary>
+    public static IReadOnlyList<ResolverPlan> Resolvers(CompiledDefinitions definitions, string? environment, IReadOnlyCollection<string>? only = null) =>
+        definitions.Resolvers.Where(r => r.Source.Kind.Value == "kafka" && r.RunsIn(environment) && (only is null || only.Contains(r.Name))).ToList();
+
+    /// <summary>Runs the resolvers; returns each one's outcome counts.</summary>
+    public static async Task<IReadOnlyDictionary<string, OutcomeCounts>> RunAsync(CompiledDefinitions definitions, GraphOptions options,
+        KafkaSourceOptions sourceOptions, Action<string, long, OutcomeCounts>? progress = null, CancellationToken stop = default)
+    {
+        var plans = Resolvers(definitions, options.Environment, options.Resolvers);
+        if (plans.Count == 0) throw new InvalidOperationException("no Kafka resolver to run" + (options.Environment is null ? "" : $" in environment '{options.Environment}'"));
+        using var stopAll = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var results = await Task.WhenAll(plans.Select(async plan =>
+        {
+            try
+            {
+                return await RunOneAsync(definitions, plan, options, sourceOptions, progress, stopAll.Token);
+            }
+            catch
+            {
+                await stopAll.CancelAsync();
+                throw;
+            }
+        }));
+        return results.ToDictionary(r => r.Name, r => r.Counts, StringComparer.Ordinal);
+    }
+
+    private static async Task<(string Name, OutcomeCounts Counts)> RunOneAsync(CompiledDefinitions definitions, ResolverPlan plan, GraphOptions options,
+        KafkaSourceOptions sourceOptions, Action<string, long, OutcomeCounts>? progress, CancellationToken stop)
+    {
+        await using var source = new KafkaSource(plan, sourceOptions);
+        await using var sink = new KafkaSink(definitions, new FileSink(options.SinkDirectory));
+        await using var deadLetters = new KafkaDeadLetters(new FileDeadLetters(options.DeadLetterPath));
+        var graphOptions = options with
+        {
+            Resolvers = [plan.Name],
+            Committed = source.Committable,
+            Clock = options.Clock ?? TimeProvider.System,
+            Linger = TimeSpan.Zero, // the source lingers; what it hands on is due
+            BatchSize = sourceOptions.BatchSize,
+            Sink = sink,
+            DeadLetters = deadLetters,
+        };
+        var result = await StreamGraph.RunAsync(definitions, source.ReadAsync(stop), graphOptions,
+            progress is null ? null : (messages, counts) => progress(plan.Name, messages, counts[plan.Name]), CancellationToken.None);
+        if (source.Fault is { } fault) throw new InvalidOperationException($"resolver {plan.Name}: the Kafka consumer failed: {fault.Message}", fault);
+        return (plan.Name, result.Resolvers[plan.Name]);
+    }
+}

@@ -1,0 +1,271 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using System.Threading.Channels;
+using Confluent.Kafka;
+using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Graph;
+using Sluice.Pipeline.Messages;
+
+namespace Sluice.Sources.Kafka;
+
+/// <summary>How a <see cref="KafkaSource"/> batches, commits and stops.</summary>
+public sealed record KafkaSourceOptions
+{
+    /// <summary>Messages per batch handed to the graph.</summary>
+    public int BatchSize { get; init; } = 4096;
+    /// <summary>How long the first message of a batch waits for the batch to fill.</summary>
+    public TimeSpan Linger { get; init; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>How often acknowledged offsets are committed to the group.</summary>
+    public TimeSpan CommitInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Stop once no message arrived for this long (null: run until stopped).</summary>
+    public TimeSpan? IdleExit { get; init; }
+}
+
+/// <summary>
+/// Reads one resolver's Kafka topic in the resolver's own consumer group (DESIGN.md sections 4 and 8) and hands the
+/// block graph batches of messages, at least once:
+/// <list type="bullet">
+/// <item>A message whose headers fail the resolver's header filters is handed on without its payload (the graph counts
+/// it <c>filtered</c> from its headers); nothing of it is copied but its headers and position.</item>
+/// <item>Offsets are committed only as the graph reports them (<see cref="Committable"/>): the contiguous prefix whose
+/// every target acknowledged. Auto-commit and auto offset store are off.</item>
+/// <item>When partitions are revoked, the consumer thread hands the graph a flush request and waits until everything
+/// read so far is durable, commits the revoked partitions' offsets, and only then lets the rebalance go on.</item>
+/// </list>
+/// Feature time defaults to the Kafka message timestamp (the graph's default: the message timestamp).
+/// </summary>
+public sealed class KafkaSource : IAsyncDisposable
+{
+    private readonly ResolverPlan _plan;
+    private readonly KafkaSettings _settings;
+    private readonly KafkaSourceOptions _options;
+    private readonly (string Name, byte[][] Values)[] _filters;
+    private readonly ConcurrentDictionary<TopicPartition, long> _committable = new();
+    private readonly Dictionary<TopicPartition, long> _committed = [];
+    private readonly Channel<SourceEvent> _events = Channel.CreateBounded<SourceEvent>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly IConsumer<byte[]?, byte[]?> _consumer;
+    private MessageBatch.Builder _builder = new();
+    private long _firstWaiting;
+    private Thread? _thread;
+    private long _consumed;
+    private CancellationTokenRegistration _stopRegistration;
+    private long _failedCommits;
+    private readonly ManualResetEventSlim _drained = new();
+    private volatile bool _draining;
+
+    /// <summary>A consumer for <paramref name="plan"/>'s source, in group <c>group_id_prefix + resolver name</c>.</summary>
+    public KafkaSource(ResolverPlan plan, KafkaSourceOptions? options = null)
+    {
+        KafkaNative.EnsureLoaded();
+        _plan = plan;
+        _settings = new KafkaSettings(plan.Source);
+        _options = options ?? new KafkaSourceOptions();
+        _filters = plan.HeaderFilters.GroupBy(f => f.Name, StringComparer.Ordinal).Select(g => (g.Key, g.SelectMany(f => f.Values).ToArray())).ToArray();
+        var config = new ConsumerConfig(_settings.Client(plan.Name))
+        {
+            GroupId = _settings.GroupId(plan),
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            // Incremental rebalancing: a member gives up only the partitions that move, and commits them while the group
+            // is stable (an eager revocation commits while the broker reports "rebalance in progress").
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+        };
+        // additional_kafka_args win over these defaults (e.g. auto.offset.reset, session.timeout.ms).
+        foreach (var (key, value) in _settings.Client(plan.Name)) config.Set(key, value);
+        _consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
+            .SetPartitionsRevokedHandler((_, revoked) => OnRevoked(revoked))
+            .SetPartitionsLostHandler((c, lost) =>
+            {
+                foreach (var tp in lost) _committable.TryRemove(tp.TopicPartition, out _);
+            })
+            .SetErrorHandler((_, e) =>
+            {
+                if (e.IsFatal) Fault = new KafkaException(e);
+            })
+            .Build();
+    }
+
+    /// <summary>The topic read.</summary>
+    public string Topic => _settings.Topic;
+
+    /// <summary>Messages consumed so far.</summary>
+    public long Consumed => Interlocked.Read(ref _consumed);
+
+    /// <summary>Offset commits the broker refused (retried at the next commit).</summary>
+    public long FailedCommits => Interlocked.Read(ref _failedCommits);
+
+    /// <summary>Why the last refused commit was refused.</summary>
+    public string? LastCommitError { get; private set; }
+
+    /// <summary>A fatal client error, if one happened (the source then stops).</summary>
+    public Exception? Fault { get; private set; }
+
+    /// <summary>The events for the graph: batches as they fill or linger, flush requests on revocation. Ends when stopped or idle.</summary>
+    public IAsyncEnumerable<SourceEvent> ReadAsync(CancellationToken stop)
+    {
+        if (_thread is not null) throw new InvalidOperationException("a Kafka source is read once");
+        _stopRegistration = stop.Register(_stop.Cancel);
+        _thread = new Thread(Consume) { IsBackground = true, Name = $"kafka {_plan.Name}" };
+        _thread.Start();
+        return _events.Reader.ReadAllAsync(CancellationToken.None);
+    }
+
+    /// <summary>The graph's report that <paramref name="topic"/>/<paramref name="partition"/> may be committed up to <paramref name="next"/>.</summary>
+    public void Committable(string topic, int partition, long next) =>
+        _committable.AddOrUpdate(new TopicPartition(topic, partition), next, (_, old) => Math.Max(old, next));
+
+    /// <summary>Stops reading.</summary>
+    public void Stop() => _stop.Cancel();
+
+    private void Consume()
+    {
+        try
+        {
+            _consumer.Subscribe(_settings.Topic);
+            long lastMessage = Stopwatch.GetTimestamp(), lastCommit = lastMessage;
+            while (!_stop.IsCancellationRequested && Fault is null)
+            {
+                var wait = _builder.Length > 0 ? _options.Linger - Stopwatch.GetElapsedTime(_firstWaiting) : TimeSpan.FromMilliseconds(100);
+                var r = _consumer.Consume(wait < TimeSpan.Zero ? TimeSpan.Zero : wait);
+                if (r is { IsPartitionEOF: false, Message: not null })
+                {
+                    Append(r);
+                    lastMessage = Stopwatch.GetTimestamp();
+                    if (_builder.Length >= _options.BatchSize) Emit();
+                }
+                if (_builder.Length > 0 && Stopwatch.GetElapsedTime(_firstWaiting) >= _options.Linger) Emit();
+                if (Stopwatch.GetElapsedTime(lastCommit) >= _options.CommitInterval)
+                {
+                    CommitAcknowledged(null);
+                    lastCommit = Stopwatch.GetTimestamp();
+                }
+                if (_options.IdleExit is { } idle && _builder.Length == 0 && Stopwatch.GetElapsedTime(lastMessage) >= idle) break;
+            }
+            Emit();
+            _events.Writer.TryComplete(Fault);
+        }
+        catch (OperationCanceledException) { _events.Writer.TryComplete(); }
+        catch (Exception e) { _events.Writer.TryComplete(e); }
+        Drain();
+    }
+
+    // After the last batch: the graph drains on other threads while this thread keeps serving the group (rebalances,
+    // heartbeats, max.poll.interval) with its partitions paused; messages of partitions assigned meanwhile are not handed
+    // on (nothing commits them, so their next reader reads them). Once the graph has drained, everything it
+    // acknowledged is committed, retried while the group settles (a member leaving at the same moment makes the broker
+    // refuse commits until the rebalance completes), and the consumer leaves its group.
+    private void Drain()
+    {
+        _draining = true;
+        try
+        {
+            _consumer.Pause(_consumer.Assignment);
+            while (!_drained.Wait(0)) _consumer.Consume(TimeSpan.FromMilliseconds(100));
+            var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 10;
+            while (!CommitAcknowledged(null) && Stopwatch.GetTimestamp() < until) _consumer.Consume(TimeSpan.FromMilliseconds(100));
+            _consumer.Close();
+        }
+        catch (KafkaException e)
+        {
+            Fault ??= e;
+        }
+    }
+
+    private void Append(ConsumeResult<byte[]?, byte[]?> r)
+    {
+        if (_builder.Length == 0) _firstWaiting = Stopwatch.GetTimestamp();
+        var m = r.Message;
+        var headers = m.Headers is { Count: > 0 } h ? h.Select(x => new KeyValuePair<string, byte[]>(x.Key, x.GetValueBytes() ?? [])).ToArray() : null;
+        long ts = m.Timestamp.Type == TimestampType.NotAvailable ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000 : m.Timestamp.UnixTimestampMs * 1000;
+        // A message the header filters reject keeps its headers (the graph counts it filtered) but not its payload.
+        _builder.Append(r.Topic, r.Partition.Value, r.Offset.Value, ts, m.Key, Passes(headers) ? m.Value : null, headers);
+        Interlocked.Increment(ref _consumed);
+    }
+
+    private bool Passes(KeyValuePair<string, byte[]>[]? headers)
+    {
+        foreach (var (name, accepted) in _filters)
+        {
+            bool found = false;
+            if (headers is not null)
+                foreach (var (n, v) in headers)
+                    if (n == name && accepted.Any(a => a.AsSpan().SequenceEqual(v))) { found = true; break; }
+            if (!found) return false;
+        }
+        return true;
+    }
+
+    private void Emit()
+    {
+        if (_builder.Length == 0) return;
+        var batch = _builder.Build();
+        _builder = new MessageBatch.Builder();
+        _events.Writer.WriteAsync(SourceEvent.Of(batch), _stop.Token).AsTask().GetAwaiter().GetResult();
+    }
+
+    // On the consumer thread, inside Consume: the rebalance waits until the revoked partitions are committed.
+    private void OnRevoked(List<TopicPartitionOffset> revoked)
+    {
+        // Stopping (or closing after the graph drained): whatever was acknowledged is committed below; anything else
+        // is read again by the partition's next owner.
+        if (!_stop.IsCancellationRequested && !_draining)
+        {
+            try
+            {
+                Emit();
+                var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _events.Writer.WriteAsync(SourceEvent.Flush(flushed), _stop.Token).AsTask().GetAwaiter().GetResult();
+                flushed.Task.Wait(_stop.Token);
+            }
+            catch (OperationCanceledException) { }
+        }
+        CommitAcknowledged(revoked.Select(x => x.TopicPartition).ToHashSet());
+        foreach (var tp in revoked) _committable.TryRemove(tp.TopicPartition, out _);
+    }
+
+    /// <summary>
+    /// Commits the acknowledged offsets that moved since the last commit, for <paramref name="only"/> or every assigned
+    /// partition; false when the broker refused.
+    /// </summary>
+    private bool CommitAcknowledged(HashSet<TopicPartition>? only)
+    {
+        var assigned = only ?? _consumer.Assignment.ToHashSet();
+        var offsets = _committable
+            .Where(kv => assigned.Contains(kv.Key) && (!_committed.TryGetValue(kv.Key, out var c) || c < kv.Value))
+            .Select(kv => new TopicPartitionOffset(kv.Key, kv.Value)).ToList();
+        if (offsets.Count == 0) return true;
+        try
+        {
+            _consumer.Commit(offsets);
+            foreach (var o in offsets) _committed[o.TopicPartition] = o.Offset.Value;
+            return true;
+        }
+        catch (KafkaException e) when (!e.Error.IsFatal)
+        {
+            // Not committed: the next commit retries, and a partition that moved on is read again by its next owner
+            // from its last commit (at least once). Counted, so that a run can report it.
+            Interlocked.Increment(ref _failedCommits);
+            LastCommitError = e.Error.Reason;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Commits every acknowledged offset and leaves the group. Call after the graph has drained (every position it
+    /// read is then acknowledged), so that a clean stop commits everything.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopRegistration.DisposeAsync();
+        await _stop.CancelAsync();
+        _drained.Set();
+        if (_thread is not null) await Task.Run(() => _thread.Join());
+        else _consumer.Close();
+        _consumer.Dispose();
+        _stop.Dispose();
+        _drained.Dispose();
+    }
+}
