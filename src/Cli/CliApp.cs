@@ -220,7 +220,13 @@ internal static class CliApp
             return Usage;
         }
         bool live = !json && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
-        var options = new GraphOptions(onlinePath, sinkDir, deadLetter, offline, env, only) { DedupPath = DedupPathFor(onlinePath) };
+        // Offsets advance when every target is durable; offline rows are durable when their file closes, so live files
+        // roll every 10 s (replay keeps a minute: its files close at the end anyway).
+        var options = new GraphOptions(onlinePath, sinkDir, deadLetter, offline, env, only)
+        {
+            DedupPath = DedupPathFor(onlinePath),
+            OfflineFileAge = TimeSpan.FromSeconds(10),
+        };
         var sourceOptions = new KafkaSourceOptions { IdleExit = idleExit is { } s ? TimeSpan.FromSeconds(s) : null };
         var progress = new Dictionary<string, (long Messages, OutcomeCounts Counts)>(StringComparer.Ordinal);
         var last = DateTime.MinValue;

@@ -54,6 +54,8 @@ public sealed class KafkaSource : IAsyncDisposable
     private long _failedCommits;
     private readonly ManualResetEventSlim _drained = new();
     private volatile bool _draining;
+    private int _assigned; // partitions assigned now (the rebalance handlers run on the consumer thread)
+    private long _lastActivity; // Stopwatch timestamp of the last message or assignment change
 
     /// <summary>A consumer for <paramref name="plan"/>'s source, in group <c>group_id_prefix + resolver name</c>.</summary>
     public KafkaSource(ResolverPlan plan, KafkaSourceOptions? options = null)
@@ -76,10 +78,22 @@ public sealed class KafkaSource : IAsyncDisposable
         // additional_kafka_args win over these defaults (e.g. auto.offset.reset, session.timeout.ms).
         foreach (var (key, value) in _settings.Client(plan.Name)) config.Set(key, value);
         _consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
-            .SetPartitionsRevokedHandler((_, revoked) => OnRevoked(revoked))
+            .SetPartitionsAssignedHandler((_, assigned) =>
+            {
+                _assigned += assigned.Count;
+                _lastActivity = Stopwatch.GetTimestamp();
+            })
+            .SetPartitionsRevokedHandler((_, revoked) =>
+            {
+                OnRevoked(revoked);
+                _assigned -= revoked.Count;
+                _lastActivity = Stopwatch.GetTimestamp();
+            })
             .SetPartitionsLostHandler((c, lost) =>
             {
                 foreach (var tp in lost) _committable.TryRemove(tp.TopicPartition, out _);
+                _assigned -= lost.Count;
+                _lastActivity = Stopwatch.GetTimestamp();
             })
             .SetErrorHandler((_, e) =>
             {
@@ -125,7 +139,7 @@ public sealed class KafkaSource : IAsyncDisposable
         try
         {
             _consumer.Subscribe(_settings.Topic);
-            long lastMessage = Stopwatch.GetTimestamp(), lastCommit = lastMessage;
+            long lastCommit = _lastActivity = Stopwatch.GetTimestamp();
             while (!_stop.IsCancellationRequested && Fault is null)
             {
                 var wait = _builder.Length > 0 ? _options.Linger - Stopwatch.GetElapsedTime(_firstWaiting) : TimeSpan.FromMilliseconds(100);
@@ -133,7 +147,7 @@ public sealed class KafkaSource : IAsyncDisposable
                 if (r is { IsPartitionEOF: false, Message: not null })
                 {
                     Append(r);
-                    lastMessage = Stopwatch.GetTimestamp();
+                    _lastActivity = Stopwatch.GetTimestamp();
                     if (_builder.Length >= _options.BatchSize) Emit();
                 }
                 if (_builder.Length > 0 && Stopwatch.GetElapsedTime(_firstWaiting) >= _options.Linger) Emit();
@@ -142,7 +156,7 @@ public sealed class KafkaSource : IAsyncDisposable
                     CommitAcknowledged(null);
                     lastCommit = Stopwatch.GetTimestamp();
                 }
-                if (_options.IdleExit is { } idle && _builder.Length == 0 && Stopwatch.GetElapsedTime(lastMessage) >= idle) break;
+                if (_options.IdleExit is { } idle && _builder.Length == 0 && Stopwatch.GetElapsedTime(_lastActivity) >= IdleLimit(idle)) break;
             }
             Emit();
             _events.Writer.TryComplete(Fault);
@@ -151,6 +165,14 @@ public sealed class KafkaSource : IAsyncDisposable
         catch (Exception e) { _events.Writer.TryComplete(e); }
         Drain();
     }
+
+    // Idle means no message while partitions are assigned. A consumer waiting for its group to hand it partitions (a
+    // restarted member waits for the dead one's session to time out) is not idle yet; if none come for long, it stops
+    // anyway, so that a member with nothing to read (more members than partitions) ends too.
+    private TimeSpan IdleLimit(TimeSpan idle) => _assigned > 0 ? idle : idle + UnassignedGrace;
+
+    /// <summary>How long past the idle limit a consumer without partitions waits for some.</summary>
+    public static readonly TimeSpan UnassignedGrace = TimeSpan.FromSeconds(30);
 
     // After the last batch: the graph drains on other threads while this thread keeps serving the group (rebalances,
     // heartbeats, max.poll.interval) with its partitions paused; messages of partitions assigned meanwhile are not handed

@@ -4,7 +4,10 @@ using Sluice.Sources.Kafka;
 
 namespace Sluice.Sources.Tests.Kafka;
 
-/// <summary>A mock Kafka cluster for one test, with what tests do to it: produce, read a whole topic, read a group's commits.</summary>
+/// <summary>
+/// A mock Kafka cluster for one test, with what tests do to it: produce, read a whole topic, read a group's commits.
+/// The mock broker keeps only ~5 MB per partition (older messages are dropped): keep a test's partitions below that.
+/// </summary>
 internal sealed class KafkaTestKit : IDisposable
 {
     public KafkaMockCluster Cluster { get; } = new();
@@ -57,6 +60,24 @@ internal sealed class KafkaTestKit : IDisposable
             if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false } r) all.Add(r);
         consumer.Close();
         return all;
+    }
+
+    /// <summary>Waits until <paramref name="topic"/> holds at least <paramref name="count"/> messages (reading it as it fills).</summary>
+    public void WaitFor(string topic, int count, TimeSpan timeout)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = Bootstrap, GroupId = "test-waiter-" + Guid.NewGuid().ToString("N"), AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
+        }).Build();
+        consumer.Subscribe(topic);
+        int seen = 0;
+        var deadline = DateTime.UtcNow + timeout;
+        while (seen < count)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{topic} holds {seen} messages after {timeout}, expected {count}");
+            if (consumer.Consume(TimeSpan.FromMilliseconds(20)) is { IsPartitionEOF: false }) seen++;
+        }
+        consumer.Close();
     }
 
     /// <summary>The offsets group <paramref name="group"/> committed for each partition of <paramref name="topic"/> (-1001 = none).</summary>
