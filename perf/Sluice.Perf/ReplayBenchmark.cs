@@ -12,7 +12,7 @@ namespace Sluice.Perf;
 /// </summary>
 internal static class ReplayBenchmark
 {
-    private const string Definitions = """
+    internal const string Definitions = """
         features:
           User:
             max_staleness: 30d
@@ -65,6 +65,7 @@ internal static class ReplayBenchmark
             };
             foreach (var b in result.Blocks)
                 Console.Error.WriteLine($"  {b.Name,-28} busy {b.Busy.TotalSeconds,6:F2} s  queue mean {b.QueueDepthMean,5:F1} max {b.QueueDepthMax}");
+            Console.Error.WriteLine($"  GCs: gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}; allocated {GC.GetTotalAllocatedBytes() / 1048576:N0} MB; pause {GC.GetTotalPauseDuration().TotalSeconds:F2} s");
             Console.WriteLine($"replay: {report.msgs_per_s:N0} msgs/s into SQLite + Parquet; peak working set {report.peak_working_set_mb} MB; {report.processors} cores");
             Report.Write(jsonPath, report);
             return 0;

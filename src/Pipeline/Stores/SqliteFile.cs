@@ -16,7 +16,7 @@ internal sealed class SqliteFile(SqliteConnection connection, string store)
     public sqlite3 Db => Connection.Handle!;
 
     /// <summary>Opens (creating the file and its folder if needed) and runs <paramref name="setup"/> after the shared pragmas.</summary>
-    public static async Task<SqliteFile> OpenAsync(string path, string store, string setup, CancellationToken cancellationToken)
+    public static async Task<SqliteFile> OpenAsync(string path, string store, string setup, CancellationToken cancellationToken, int? pageSize = null)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
@@ -24,7 +24,8 @@ internal sealed class SqliteFile(SqliteConnection connection, string store)
         await connection.OpenAsync(cancellationToken);
         await using (var cmd = connection.CreateCommand())
         {
-            cmd.CommandText = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;\n" + setup;
+            cmd.CommandText = (pageSize is { } size ? $"PRAGMA page_size = {size};\n" : "")
+                + "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;\n" + setup;
             await cmd.ExecuteNonQueryAsync(cancellationToken);
         }
         return new SqliteFile(connection, store);

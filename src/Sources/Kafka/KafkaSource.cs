@@ -20,6 +20,8 @@ public sealed record KafkaSourceOptions
     public TimeSpan CommitInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Stop once no message arrived for this long (null: run until stopped).</summary>
     public TimeSpan? IdleExit { get; init; }
+    /// <summary>Stop after this many messages (null: no limit); benchmarks read a topic of known size with it.</summary>
+    public long? MaxMessages { get; init; }
 }
 
 /// <summary>
@@ -157,6 +159,7 @@ public sealed class KafkaSource : IAsyncDisposable
                     lastCommit = Stopwatch.GetTimestamp();
                 }
                 if (_options.IdleExit is { } idle && _builder.Length == 0 && Stopwatch.GetElapsedTime(_lastActivity) >= IdleLimit(idle)) break;
+                if (_options.MaxMessages is { } max && Consumed >= max) break;
             }
             Emit();
             _events.Writer.TryComplete(Fault);

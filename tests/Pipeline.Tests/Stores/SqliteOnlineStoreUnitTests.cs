@@ -56,6 +56,30 @@ public sealed class SqliteOnlineStoreUnitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task One_group_commit_writes_its_rows_in_key_order_and_the_last_staged_of_equal_times_wins()
+    {
+        // One commit of several staged batches, keys out of order and repeated: rows go to SQLite sorted by key, and
+        // among rows of one key with the same feature time the one staged last wins, as it would unsorted.
+        var b = new MessageBatch.Builder();
+        long[] ids = [50, 7, 3_000_000_000, 7, -4, 50];
+        for (int i = 0; i < ids.Length; i++)
+            b.Append("users", 0, i, 1_000_000, null,
+                Encoding.UTF8.GetBytes($$$"""{"id": {{{ids[i]}}}, "name": "n{{{i}}}", "updated_at": 1700000000000000, "contact_info": {"phone_number": "1", "email_address": null}}"""),
+                [new("X-Chalk-MessageType", "User"u8.ToArray())]);
+        var all = b.Build();
+        _store.Stage(_users, new ResolverStep(_users).Process(all, 1_000_000));
+        _store.Stage(_users, new ResolverStep(_users).Process(all, 1_000_000)); // the same rows again, staged later
+        _store.Commit();
+
+        async Task<string?> Name(long id) => (await _store.GetAsync(_users.Class, id.ToString(System.Globalization.CultureInfo.InvariantCulture))) is { } json
+            ? System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("user.full_name").GetString() : null;
+        (await Name(7)).Should().Be("n3");
+        (await Name(50)).Should().Be("n5");
+        (await Name(-4)).Should().Be("n4");
+        (await Name(3_000_000_000)).Should().Be("n2");
+    }
+
+    [Fact]
     public async Task An_older_message_arriving_later_never_overwrites_a_newer_value()
     {
         Write("newer", 2_000_000);

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Graph;
+using Sluice.Sources.Kafka;
+
+namespace Sluice.Perf;
+
+/// <summary>
+/// kafka: librdkafka's mock broker -> the seed's users resolver -> SQLite + Parquet, through <see cref="KafkaRunner"/> as
+/// <c>sluice run</c> does it, against a bare Confluent consumer reading the same topic in the same run (the ceiling).
+/// Both are timed from subscribing until the last message is read; the resolver's time also covers draining the graph,
+/// so that every row is durable and every offset committed.
+/// </summary>
+internal static class KafkaBenchmark
+{
+    private const int Partitions = 64; // the mock keeps ~5 MB per partition: 1M messages of ~180 B need > 36
+
+    public static async Task<int> RunAsync(int messages, string? jsonPath)
+    {
+        var dir = Directory.CreateTempSubdirectory("sluice-kafka-bench-").FullName;
+        try
+        {
+            using var cluster = new KafkaMockCluster();
+            cluster.CreateTopic("users", Partitions);
+            Console.Error.WriteLine($"kafka: producing {messages:N0} messages to the mock broker ({Partitions} partitions)...");
+            Produce(cluster.BootstrapServers, messages);
+
+            Console.Error.WriteLine("kafka: bare consumer...");
+            double bare = BareConsumer(cluster.BootstrapServers, messages);
+
+            Console.Error.WriteLine("kafka: users resolver into SQLite + Parquet...");
+            var yaml = ReplayBenchmark.Definitions.Replace("users: {kind: recording, path: users.arrows}",
+                $"users: {{kind: kafka, bootstrap_servers: \"{cluster.BootstrapServers}\", topic: users}}", StringComparison.Ordinal);
+            var defs = DefinitionCompiler.CompileText(yaml, "bench.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+            var options = new GraphOptions(Path.Combine(dir, "online.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead.jsonl"), Path.Combine(dir, "offline"));
+            var sw = Stopwatch.StartNew();
+            var counts = await KafkaRunner.RunAsync(defs, options, new KafkaSourceOptions { MaxMessages = messages });
+            sw.Stop();
+            if (counts["get_users_stream"].Written != messages) throw new InvalidOperationException($"wrote {counts["get_users_stream"].Written} of {messages}");
+            double resolver = messages / sw.Elapsed.TotalSeconds;
+
+            var report = new
+            {
+                benchmark = "kafka/mock_users_167B/sqlite+parquet",
+                messages,
+                msgs_per_s = Math.Round(resolver),
+                consume_only_msgs_per_s = Math.Round(bare),
+                ratio = Math.Round(resolver / bare, 3),
+                partitions = Partitions,
+                processors = Environment.ProcessorCount,
+            };
+            Console.WriteLine($"kafka: {report.msgs_per_s:N0} msgs/s into SQLite + Parquet; bare consumer {report.consume_only_msgs_per_s:N0} msgs/s; ratio {report.ratio:F2}; {report.processors} cores");
+            Report.Write(jsonPath, report);
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static void Produce(string bootstrap, int count)
+    {
+        using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = bootstrap, LingerMs = 20, BatchSize = 1_000_000 }).Build();
+        const int chunk = 100_000;
+        for (int start = 0; start < count; start += chunk)
+        {
+            var payloads = UserMessages.Generate(Math.Min(chunk, count - start), seed: start);
+            for (int i = 0; i < payloads.Length; i++)
+                while (true)
+                {
+                    try
+                    {
+                        producer.Produce(new TopicPartition("users", (start + i) % Partitions), new Message<byte[]?, byte[]?> { Value = payloads[i] });
+                        break;
+                    }
+                    catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                    {
+                        producer.Poll(TimeSpan.FromMilliseconds(5));
+                    }
+                }
+        }
+        if (producer.Flush(TimeSpan.FromMinutes(2)) != 0) throw new TimeoutException("producing to the mock broker did not finish");
+    }
+
+    /// <summary>Messages per second a bare consumer reads the topic at: subscribe, consume every message, nothing else.</summary>
+    private static double BareConsumer(string bootstrap, int count)
+    {
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap, GroupId = "bare", AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
+        }).Build();
+        var sw = Stopwatch.StartNew();
+        consumer.Subscribe("users");
+        long read = 0, bytes = 0;
+        while (read < count)
+            if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false, Message: { } m })
+            {
+                read++;
+                bytes += m.Value?.Length ?? 0;
+            }
+        sw.Stop();
+        consumer.Close();
+        return read / sw.Elapsed.TotalSeconds;
+    }
+}
