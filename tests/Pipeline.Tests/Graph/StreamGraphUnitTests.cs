@@ -96,4 +96,29 @@ public sealed class StreamGraphUnitTests : IDisposable
         committed.Max(x => x.Next).Should().Be(6);
         result.Resolvers["get_transactions_stream"].Written.Should().Be(6);
     }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    [Fact]
+    public async Task With_a_clock_late_arrival_is_measured_against_it_before_parsing()
+    {
+        // user_updates has late_arrival_deadline 1h. The clock reads T0 + 2h: a message stamped T0 is late, one stamped a
+        // minute before the clock is not; the late one is never parsed (its payload is not even JSON).
+        const long hour = 3_600_000_000;
+        async IAsyncEnumerable<MessageBatch> Two()
+        {
+            var b = new MessageBatch.Builder();
+            b.Append("users", 0, 0, T0, null, "not json at all"u8.ToArray(), [new("X-Chalk-MessageType", "Transaction"u8.ToArray())]);
+            b.Append("users", 0, 1, T0 + 2 * hour - 60_000_000, null, Encoding.UTF8.GetBytes(Transaction(1)), [new("X-Chalk-MessageType", "Transaction"u8.ToArray())]);
+            yield return b.Build();
+            await Task.CompletedTask;
+        }
+        var clock = new FixedClock(DateTimeOffset.FromUnixTimeMilliseconds((T0 + 2 * hour) / 1000));
+
+        var live = (await StreamGraph.RunAsync(Seed(), Two(), Options() with { Clock = clock })).Resolvers["get_transactions_stream"];
+        (live.Late, live.Written, live.ParseFailed).Should().Be((1L, 1L, 0L));
+    }
 }
