@@ -48,6 +48,12 @@ public sealed record GraphOptions(
     /// </summary>
     public TimeProvider? Clock { get; init; }
 
+    /// <summary>The online store; null opens the SQLite file at <see cref="OnlinePath"/>. The caller disposes what it passes.</summary>
+    public IOnlineStore? Online { get; init; }
+
+    /// <summary>The dedup store; null uses <see cref="DedupPath"/> (or memory). The caller disposes what it passes.</summary>
+    public IDedupStore? Dedup { get; init; }
+
     /// <summary>Where sinks write; null writes files under <see cref="SinkDirectory"/>. The caller disposes what it passes.</summary>
     public IBatchTarget? Sink { get; init; }
 
@@ -147,8 +153,11 @@ public static class StreamGraph
         var sw = Stopwatch.StartNew();
         long messages = 0;
 
-        await using IDedupStore dedup = options.DedupPath is null ? new InMemoryDedupStore() : await SqliteDedupStore.OpenAsync(options.DedupPath, cancellationToken);
-        await using var online = await SqliteOnlineStore.OpenAsync(options.OnlinePath, cancellationToken: cancellationToken);
+        await using var ownDedup = options.Dedup is not null ? null
+            : options.DedupPath is null ? (IDedupStore)new InMemoryDedupStore() : await SqliteDedupStore.OpenAsync(options.DedupPath, cancellationToken);
+        var dedup = options.Dedup ?? ownDedup!;
+        await using var ownOnline = options.Online is null ? await SqliteOnlineStore.OpenAsync(options.OnlinePath, cancellationToken: cancellationToken) : null;
+        var online = options.Online ?? ownOnline!;
         await using var ownSink = options.Sink is null ? new FileSink(options.SinkDirectory) : null;
         await using var ownDeadLetters = options.DeadLetters is null ? new FileDeadLetters(options.DeadLetterPath) : null;
         IBatchTarget sinks = options.Sink ?? ownSink!, deadLetters = options.DeadLetters ?? ownDeadLetters!;
@@ -205,9 +214,9 @@ public static class StreamGraph
             await committing;
             var group = onlineGroup.ToArray();
             onlineGroup.Clear();
-            committing = Task.Run(() =>
+            committing = Task.Run(async () =>
             {
-                Guard("online", at, () => online.Commit(cancellationToken));
+                await GuardAsync("online", at, () => online.CommitAsync(cancellationToken));
                 foreach (var d in group) TargetDone(d);
             }, CancellationToken.None);
         }

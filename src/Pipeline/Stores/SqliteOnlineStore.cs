@@ -18,7 +18,7 @@ namespace Sluice.Pipeline.Stores;
 /// of one class never clobber each other. <c>max_staleness</c> is counted from the write.
 /// One transaction per batch; rows are bound straight from the Arrow columns to one prepared statement.
 /// </summary>
-public sealed class SqliteOnlineStore : IAsyncDisposable
+public sealed class SqliteOnlineStore : IOnlineStore
 {
     private readonly SqliteFile _file;
     private readonly TimeProvider _clock;
@@ -63,6 +63,13 @@ public sealed class SqliteOnlineStore : IAsyncDisposable
             _staged.Add((plan, batch.Features, expires));
             StagedRows += batch.Features.Length;
         }
+    }
+
+    /// <inheritdoc/>
+    public Task CommitAsync(CancellationToken cancellationToken = default)
+    {
+        Commit(cancellationToken);
+        return Task.CompletedTask;
     }
 
     /// <summary>

@@ -1,0 +1,234 @@
+using System.Text;
+using CsCheck;
+using FluentAssertions;
+using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Execution;
+using Sluice.Pipeline.Graph;
+using Sluice.Pipeline.Messages;
+using Sluice.Pipeline.Stores;
+using Sluice.Sinks.Redis;
+using StackExchange.Redis;
+
+namespace Sluice.Sinks.Tests.Redis;
+
+/// <summary>The Redis online and dedup stores against a real redis-server started on a free loopback port.</summary>
+public sealed class RedisStoresIntegrationTests : IAsyncLifetime
+{
+    private RedisServer _redis = null!;
+    private readonly string _dir = Directory.CreateTempSubdirectory("sluice-redis-graph-").FullName;
+
+    public async Task InitializeAsync() => _redis = await RedisServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _redis.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private const string Yaml = """
+        features:
+          User:
+            max_staleness: 30d
+            user_id: {type: int64, primary: true}
+            full_name: string
+            email_address: string?
+            updated_at: timestamp?
+        messages:
+          ContactInfo: {phone_number: string, email_address: string?}
+          UserMessage: {id: int64, name: string, updated_at: int64, contact_info: ContactInfo, uid: string?}
+        sources:
+          users: {kind: recording, path: users.jsonl}
+        resolvers:
+          get_users_stream:
+            source: users
+            message_type: UserMessage
+            output_features:
+              User.user_id: _.id
+              User.full_name: _.name
+              User.email_address: _.contact_info.email_address
+              User.updated_at: F.from_unix_seconds(_.updated_at / 1_000_000)
+            deduplication: {on: _.uid, within: 24h}
+        """;
+
+    private static readonly CompiledDefinitions Defs = DefinitionCompiler.CompileText(Yaml, "redis.yaml", out _)!;
+    private static FeatureClassPlan User => Defs.Classes.Single();
+
+    private static byte[] Payload(long id, string name, string? uid = null, string? email = "x@y.z") =>
+        Encoding.UTF8.GetBytes($$$"""{"id": {{{id}}}, "name": "{{{name}}}", "updated_at": 1700000000000000, "contact_info": {"phone_number": "1", "email_address": {{{(email is null ? "null" : $"\"{email}\"")}}}}, "uid": {{{(uid is null ? "null" : $"\"{uid}\"")}}}}""");
+
+    private GraphOptions Options(IOnlineStore online, IDedupStore dedup) =>
+        new(Path.Combine(_dir, "unused.db"), Path.Combine(_dir, "sinks"), Path.Combine(_dir, "dead.jsonl")) { Online = online, Dedup = dedup };
+
+    private static async IAsyncEnumerable<MessageBatch> Batches(IEnumerable<(long Offset, long Ts, byte[] Payload)> messages, int batch = 64, int delayMs = 0)
+    {
+        var b = new MessageBatch.Builder();
+        foreach (var (offset, ts, payload) in messages)
+        {
+            b.Append("users", 0, offset, ts, null, payload);
+            if (b.Length == batch)
+            {
+                yield return b.Build();
+                b = new MessageBatch.Builder();
+                if (delayMs > 0) await Task.Delay(delayMs);
+            }
+        }
+        if (b.Length > 0) yield return b.Build();
+    }
+
+    [Fact]
+    public async Task An_entity_is_one_hash_whose_features_keep_the_latest_feature_time_and_expire()
+    {
+        await using var store = await RedisOnlineStore.OpenAsync(_redis.Uri);
+        await using var dedup = await RedisDedupStore.OpenAsync(_redis.Uri);
+        await StreamGraph.RunAsync(Defs, Batches([(0, 2_000_000, Payload(123, "newer")), (1, 1_000_000, Payload(123, "older", email: null)), (2, 1_000_000, Payload(7, "seven"))]),
+            Options(store, dedup));
+
+        var json = await store.GetAsync(User, "123");
+        json.Should().NotBeNull();
+        using (var doc = System.Text.Json.JsonDocument.Parse(json!))
+        {
+            doc.RootElement.GetProperty("user.user_id").GetInt64().Should().Be(123);
+            doc.RootElement.GetProperty("user.full_name").GetString().Should().Be("newer", "an older message never overwrites a newer value");
+            doc.RootElement.GetProperty("user.email_address").GetString().Should().Be("x@y.z");
+            doc.RootElement.GetProperty("user.updated_at").GetString().Should().Be("2023-11-14T22:13:20Z");
+        }
+        (await store.GetAsync(User, "999")).Should().BeNull();
+
+        // The documented layout, as redis-cli sees it.
+        await using var raw = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{_redis.Port}");
+        var db = raw.GetDatabase();
+        var hash = (await db.HashGetAllAsync("sluice:user:123")).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        hash["user.full_name"].Should().Be("\"newer\"");
+        hash["user.full_name__ts"].Should().Be("2000000");
+        long.Parse(hash["user.full_name__exp"], System.Globalization.CultureInfo.InvariantCulture).Should()
+            .BeCloseTo(DateTimeOffset.UtcNow.AddDays(30).ToUnixTimeMilliseconds() * 1000, 60_000_000);
+        (await db.KeyTimeToLiveAsync("sluice:user:123")).Should().BeCloseTo(TimeSpan.FromDays(30), TimeSpan.FromMinutes(1));
+    }
+
+    private sealed class Clock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    [Fact]
+    public async Task Values_read_as_expired_after_max_staleness()
+    {
+        var clock = new Clock(DateTimeOffset.UtcNow);
+        await using var store = await RedisOnlineStore.OpenAsync(_redis.Uri, clock);
+        var step = new ResolverStep(Defs.Resolvers.Single());
+        var b = new MessageBatch.Builder();
+        b.Append("users", 0, 0, 1_000_000, null, Payload(5, "five"));
+        store.Stage(Defs.Resolvers.Single(), step.Process(b.Build(), 1_000_000));
+        await store.CommitAsync();
+        (await store.GetAsync(User, "5")).Should().Contain("five");
+        clock.Now = clock.Now.AddDays(31);
+        (await store.GetAsync(User, "5")).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Dedup_claims_keep_new_keys_and_redeliveries_and_drop_duplicates_within_a_batch_too()
+    {
+        await using var dedup = await RedisDedupStore.OpenAsync(_redis.Uri);
+        const long day = 86_400_000_000;
+        var keep = await dedup.ClaimAsync([
+            new("r\u001fa", "t/0/1", 0, day), new("r\u001fb", "t/0/2", 0, day), new("r\u001fa", "t/0/3", 0, day), new("r\u001fa", "t/0/1", 0, day)]);
+        keep.Should().Equal(true, true, false, true);
+        (await dedup.ClaimAsync([new("r\u001fa", "t/0/1", 0, day), new("r\u001fb", "t/9/9", 0, day), new("other\u001fa", "t/0/5", 0, day)]))
+            .Should().Equal(true, false, true);
+    }
+
+    [Fact]
+    public async Task A_password_protected_server_is_reached_and_the_password_never_shows()
+    {
+        await using var secured = await RedisServer.StartAsync(password: "s3cr3t-pw");
+        await using (var store = await RedisOnlineStore.OpenAsync(secured.Uri))
+        {
+            store.Display.Should().NotContain("s3cr3t-pw");
+            var b = new MessageBatch.Builder();
+            b.Append("users", 0, 0, 1, null, Payload(1, "one"));
+            store.Stage(Defs.Resolvers.Single(), new ResolverStep(Defs.Resolvers.Single()).Process(b.Build(), 1));
+            await store.CommitAsync();
+            (await store.GetAsync(User, "1")).Should().Contain("one");
+        }
+        RedisConnection.Parse($"redis://:s3cr3t-pw@127.0.0.1:{secured.Port}/2?tls=false").Display.Should().Be($"redis://***@127.0.0.1:{secured.Port}/2");
+        var bad = () => RedisConnection.Parse($"redis://:s3cr3t-pw@127.0.0.1:{secured.Port}/x");
+        bad.Should().Throw<FormatException>().Which.Message.Should().NotContain("s3cr3t-pw");
+    }
+
+    [Fact]
+    public async Task A_redis_restart_mid_run_is_retried_and_no_message_is_lost()
+    {
+        await using var store = await RedisOnlineStore.OpenAsync(_redis.Uri);
+        await using var dedup = await RedisDedupStore.OpenAsync(_redis.Uri);
+        const int n = 3000;
+        var committed = 0L;
+        var run = StreamGraph.RunAsync(Defs, Batches(Enumerable.Range(0, n).Select(i => ((long)i, (long)i, Payload(i, $"u{i}", uid: $"m{i}"))), batch: 100, delayMs: 20),
+            Options(store, dedup) with { CommitInterval = TimeSpan.FromMilliseconds(50), Committed = (_, _, next) => Interlocked.Exchange(ref committed, next) });
+        await Task.Delay(200);
+        await _redis.RestartAsync(TimeSpan.FromSeconds(1));
+        var result = await run;
+
+        result.Resolvers["get_users_stream"].Written.Should().Be(n);
+        Interlocked.Read(ref committed).Should().Be(n);
+        await using var raw = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{_redis.Port}");
+        var keys = raw.GetServer($"127.0.0.1:{_redis.Port}").Keys(pattern: "sluice:user:*").Count();
+        keys.Should().Be(n, "every message's entity is in Redis after the restart");
+    }
+
+    [Fact]
+    public async Task For_random_streams_with_duplicates_redeliveries_and_disorder_the_online_state_matches_a_reference_model()
+    {
+        // A message: entity 0..4, feature time 0..9, a dedup uid 0..11; some are redelivered (same position again).
+        var gen = Gen.Select(Gen.Int[0, 4], Gen.Int[0, 9], Gen.Int[0, 11], Gen.Bool).List[1, 40];
+        int round = 0;
+        await Task.Run(() => gen.Sample(messages =>
+        {
+            int r = Interlocked.Increment(ref round);
+            var stream = new List<(long Offset, long Ts, byte[] Payload, int Entity, string Name, string Uid)>();
+            long offset = 0;
+            foreach (var (entity, ts, uid, again) in messages)
+            {
+                var m = (offset, (long)ts, Payload(entity, $"n{offset}", uid: $"{r}-{uid}"), entity, $"n{offset}", $"{r}-{uid}");
+                stream.Add(m);
+                if (again) stream.Add(m); // a redelivery: same position, same bytes
+                offset++;
+            }
+            // The reference model: a uid's first position claims it; that position (again) goes on, others are duplicates.
+            // A kept message replaces an entity's name when its feature time is not older.
+            var claims = new Dictionary<string, long>();
+            var model = new Dictionary<int, (long Ts, string Name)>();
+            foreach (var (off, ts, _, entity, name, uid) in stream)
+            {
+                if (claims.TryGetValue(uid, out var held) && held != off) continue;
+                claims[uid] = off;
+                if (!model.TryGetValue(entity, out var cur) || ts >= cur.Ts) model[entity] = (ts, name);
+            }
+
+            var ns = $"p{r}";
+            var defs = DefinitionCompiler.CompileText(Yaml.Replace("  User:", $"  User{r}:", StringComparison.Ordinal).Replace("User.", $"User{r}.", StringComparison.Ordinal), "p.yaml", out var errors)
+                ?? throw new InvalidOperationException(string.Join("\n", errors));
+            var store = RedisOnlineStore.OpenAsync(_redis.Uri).GetAwaiter().GetResult();
+            var dedup = RedisDedupStore.OpenAsync(_redis.Uri).GetAwaiter().GetResult();
+            try
+            {
+                // Batches of 3 keep redeliveries and duplicates both inside a batch and across batches.
+                StreamGraph.RunAsync(defs, Batches(stream.Select(x => (x.Offset, x.Ts, x.Payload)), batch: 3), Options(store, dedup) with { BatchSize = 3, Resolvers = null })
+                    .GetAwaiter().GetResult();
+                var cls = defs.Classes.Single();
+                for (int e = 0; e <= 4; e++)
+                {
+                    var json = store.GetAsync(cls, e.ToString(System.Globalization.CultureInfo.InvariantCulture)).GetAwaiter().GetResult();
+                    if (!model.TryGetValue(e, out var expected)) { json.Should().BeNull(); continue; }
+                    System.Text.Json.JsonDocument.Parse(json!).RootElement.GetProperty($"{cls.Namespace}.full_name").GetString()
+                        .Should().Be(expected.Name, $"entity {e} of round {r} ({ns})");
+                }
+            }
+            finally
+            {
+                store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                dedup.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }, iter: 25, threads: 1));
+    }
+}
