@@ -94,6 +94,12 @@ internal static class CliApp
             stderr.WriteLine($"error: {e.Message}");
             return Usage;
         }
+        catch (GraphFaultException e)
+        {
+            // A store or sink that failed for good (after its retries): nothing it did not take was acknowledged.
+            stderr.WriteLine($"error: {e.Message}");
+            return Usage;
+        }
     }
 
     private static int Validate(string path, TextWriter stdout, TextWriter stderr)
@@ -133,22 +139,45 @@ internal static class CliApp
         return compiled;
     }
 
-    /// <summary>sqlite:PATH is the embedded store; redis:// arrives with the Redis store.</summary>
-    private static string? SqlitePath(string uri, TextWriter stderr)
+    /// <summary>An online store URI: <c>sqlite:PATH</c> (embedded, the default) or <c>redis://[user:password@]host:port[/db][?tls=true]</c>.</summary>
+    private sealed record OnlineUri(string? SqlitePath, string? RedisUri, string Display)
     {
-        if (uri.StartsWith("sqlite:", StringComparison.Ordinal) && uri.Length > 7) return uri[7..];
-        stderr.WriteLine(uri.StartsWith("redis://", StringComparison.Ordinal)
-            ? "error: --online redis://... is not available yet (the Redis online store is a later issue); use sqlite:PATH"
-            : $"error: --online '{uri}' is not a store URI; use sqlite:PATH");
+        /// <summary>The SQLite file, or for Redis a placeholder path the graph never opens.</summary>
+        public string GraphPath => SqlitePath ?? ".sluice/online.db";
+    }
+
+    /// <summary>The parsed URI, or null after printing why (the caller exits 2); a Redis password never appears.</summary>
+    private static OnlineUri? ParseOnline(string uri, TextWriter stderr)
+    {
+        if (uri.StartsWith("sqlite:", StringComparison.Ordinal) && uri.Length > 7) return new OnlineUri(uri[7..], null, uri);
+        if (uri.StartsWith("redis://", StringComparison.Ordinal) || uri.StartsWith("rediss://", StringComparison.Ordinal))
+        {
+            try { return new OnlineUri(null, uri, Sluice.Sinks.Redis.RedisConnection.Parse(uri).Display); }
+            catch (FormatException e)
+            {
+                stderr.WriteLine($"error: --online: {e.Message}");
+                return null;
+            }
+        }
+        stderr.WriteLine($"error: --online '{uri}' is not a store URI; use sqlite:PATH or redis://host:port");
         return null;
     }
+
+    /// <summary>
+    /// The stores a replay or run writes through: for Redis, the Redis online store and dedup on the same server (the
+    /// caller disposes them); for SQLite, none (the graph opens the file and its dedup file beside it).
+    /// </summary>
+    private static async Task<(IOnlineStore? Online, IDedupStore? Dedup)> OpenStores(OnlineUri online) =>
+        online.RedisUri is { } uri
+            ? (await Sluice.Sinks.Redis.RedisOnlineStore.OpenAsync(uri), await Sluice.Sinks.Redis.RedisDedupStore.OpenAsync(uri))
+            : (null, null);
 
     private static async Task<int> Replay(string defsPath, string[] recordingPaths, string[]? resolvers, string? env, string online, string offline,
         string sinkDir, string deadLetter, bool json, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         var defs = Load(defsPath, stderr);
         if (defs is null) return Usage;
-        if (SqlitePath(online, stderr) is not { } onlinePath) return Usage;
+        if (ParseOnline(online, stderr) is not { } onlineUri) return Usage;
         foreach (var p in recordingPaths)
             if (!File.Exists(p)) { stderr.WriteLine($"error: cannot read recording '{p}': no such file"); return Usage; }
         var unknown = (resolvers ?? []).Where(r => defs.Resolvers.All(x => x.Name != r)).ToList();
@@ -158,11 +187,16 @@ internal static class CliApp
             return Usage;
         }
         bool live = !json && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
-        var options = new GraphOptions(onlinePath, sinkDir, deadLetter, offline, env, resolvers is { Length: > 0 } ? resolvers : null)
+        var (store, dedup) = await OpenStores(onlineUri);
+        await using var ownStore = store;
+        await using var ownDedup = dedup;
+        var options = new GraphOptions(onlineUri.GraphPath, sinkDir, deadLetter, offline, env, resolvers is { Length: > 0 } ? resolvers : null)
         {
-            // Dedup claims persist beside the online store, as they would in Redis: a second replay of the same
+            // Dedup claims persist beside the online store, as they do in Redis: a second replay of the same
             // recording is a redelivery (same positions), a new recording with old keys within the window is not.
-            DedupPath = DedupPathFor(onlinePath),
+            DedupPath = DedupPathFor(onlineUri.GraphPath),
+            Online = store,
+            Dedup = dedup,
         };
         var last = DateTime.MinValue;
         var result = await StreamGraph.RunAsync(defs, ReadAll(recordingPaths, ct), options, (messages, counts) =>
@@ -204,7 +238,7 @@ internal static class CliApp
     {
         var defs = Load(defsPath, stderr);
         if (defs is null) return Usage;
-        if (SqlitePath(online, stderr) is not { } onlinePath) return Usage;
+        if (ParseOnline(online, stderr) is not { } onlineUri) return Usage;
         if (idleExit is <= 0) { stderr.WriteLine($"error: --idle-exit must be a positive number of seconds, got {idleExit}"); return Usage; }
         var only = resolvers is { Length: > 0 } ? resolvers : null;
         var unknown = (only ?? []).Where(r => defs.Resolvers.All(x => x.Name != r)).ToList();
@@ -222,10 +256,15 @@ internal static class CliApp
         bool live = !json && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
         // Offsets advance when every target is durable; offline rows are durable when their file closes, so live files
         // roll every 10 s (replay keeps a minute: its files close at the end anyway).
-        var options = new GraphOptions(onlinePath, sinkDir, deadLetter, offline, env, only)
+        var (store, dedup) = await OpenStores(onlineUri);
+        await using var ownStore = store;
+        await using var ownDedup = dedup;
+        var options = new GraphOptions(onlineUri.GraphPath, sinkDir, deadLetter, offline, env, only)
         {
-            DedupPath = DedupPathFor(onlinePath),
+            DedupPath = DedupPathFor(onlineUri.GraphPath),
             OfflineFileAge = TimeSpan.FromSeconds(10),
+            Online = store,
+            Dedup = dedup,
         };
         var sourceOptions = new KafkaSourceOptions { IdleExit = idleExit is { } s ? TimeSpan.FromSeconds(s) : null };
         var progress = new Dictionary<string, (long Messages, OutcomeCounts Counts)>(StringComparer.Ordinal);
@@ -350,23 +389,34 @@ internal static class CliApp
     {
         var defs = Load(defsPath, stderr);
         if (defs is null) return Usage;
-        if (SqlitePath(online, stderr) is not { } path) return Usage;
+        if (ParseOnline(online, stderr) is not { } onlineUri) return Usage;
         var cls = defs.Classes.FirstOrDefault(c => c.Name == className || c.Namespace == className);
         if (cls is null)
         {
             stderr.WriteLine($"error: unknown feature class '{className}'; classes: {string.Join(", ", defs.Classes.Select(c => c.Name))}");
             return Usage;
         }
-        if (!File.Exists(path))
+        if (onlineUri.SqlitePath is { } path && !File.Exists(path))
         {
             stderr.WriteLine($"error: no online store at '{path}' (run sluice replay first)");
             return Invalid;
         }
-        await using var store = await SqliteOnlineStore.OpenAsync(path, cancellationToken: ct);
-        var json = await store.GetAsync(cls, key, ct);
+        await using IOnlineStore store = onlineUri.SqlitePath is { } file
+            ? await SqliteOnlineStore.OpenAsync(file, cancellationToken: ct)
+            : await Sluice.Sinks.Redis.RedisOnlineStore.OpenAsync(onlineUri.RedisUri!, giveUpAfter: TimeSpan.FromSeconds(5));
+        string? json;
+        try
+        {
+            json = await store.GetAsync(cls, key, ct);
+        }
+        catch (InvalidOperationException e) when (onlineUri.RedisUri is not null)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return Usage;
+        }
         if (json is null)
         {
-            stderr.WriteLine($"no {cls.Name} with {cls.Primary.Fqn} = {key} in {path} (never written, or expired after max_staleness)");
+            stderr.WriteLine($"no {cls.Name} with {cls.Primary.Fqn} = {key} in {onlineUri.Display} (never written, or expired after max_staleness)");
             return Invalid;
         }
         stdout.WriteLine(json);

@@ -95,12 +95,12 @@ public sealed class ReplayCommandUnitTests : IDisposable
     }
 
     [Fact]
-    public void Replay_rejects_what_is_not_built_yet_and_unreadable_input_with_exit_2()
+    public void Replay_rejects_an_unknown_store_and_unreadable_input_with_exit_2()
     {
         Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(_dir, "missing.jsonl"), .. Stores]).Code.Should().Be(2);
-        var (code, _, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--online", "redis://localhost:6379"]);
+        var (code, _, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--online", "memcached://localhost:11211"]);
         code.Should().Be(2);
-        err.Should().Contain("not available yet");
+        err.Should().Contain("not a store URI");
         var bad = Path.Combine(_dir, "bad.jsonl");
         File.WriteAllText(bad, "garbage\n");
         (code, _, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), bad, .. Stores]);

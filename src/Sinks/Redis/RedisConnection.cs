@@ -21,6 +21,8 @@ public sealed class RedisConnection : IAsyncDisposable
     public IDatabase Database { get; }
     /// <summary>The URI without its password, for messages.</summary>
     public string Display { get; }
+    /// <summary>How long work is retried through connection loss before it fails (the graph then faults).</summary>
+    public TimeSpan GiveUpAfter { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>The client options of <paramref name="uri"/>; throws <see cref="FormatException"/> naming what is wrong (never the password).</summary>
     public static (ConfigurationOptions Options, int Database, string Display) Parse(string uri)
@@ -73,11 +75,11 @@ public sealed class RedisConnection : IAsyncDisposable
     }
 
     /// <summary>Connects to <paramref name="uri"/>; a server that is down now is retried in the background.</summary>
-    public static async Task<RedisConnection> ConnectAsync(string uri)
+    public static async Task<RedisConnection> ConnectAsync(string uri, TimeSpan? giveUpAfter = null)
     {
         var (options, db, display) = Parse(uri);
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(options);
-        return new RedisConnection(multiplexer, db, display);
+        return new RedisConnection(multiplexer, db, display) { GiveUpAfter = giveUpAfter ?? TimeSpan.FromMinutes(2) };
     }
 
     /// <inheritdoc/>

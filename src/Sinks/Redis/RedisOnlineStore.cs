@@ -67,9 +67,12 @@ public sealed class RedisOnlineStore : IOnlineStore
         _clock = clock;
     }
 
-    /// <summary>Connects to <paramref name="uri"/> (<c>redis://[user:password@]host:port[/db][?tls=true]</c>).</summary>
-    public static async Task<RedisOnlineStore> OpenAsync(string uri, TimeProvider? clock = null) =>
-        new(await RedisConnection.ConnectAsync(uri), clock ?? TimeProvider.System);
+    /// <summary>
+    /// Connects to <paramref name="uri"/> (<c>redis://[user:password@]host:port[/db][?tls=true]</c>); work is retried
+    /// through connection loss for <paramref name="giveUpAfter"/> (default 2 minutes).
+    /// </summary>
+    public static async Task<RedisOnlineStore> OpenAsync(string uri, TimeProvider? clock = null, TimeSpan? giveUpAfter = null) =>
+        new(await RedisConnection.ConnectAsync(uri, giveUpAfter), clock ?? TimeProvider.System);
 
     /// <summary>The store's address, without its password.</summary>
     public string Display => _redis.Display;

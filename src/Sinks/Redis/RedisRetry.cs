@@ -9,13 +9,10 @@ namespace Sluice.Sinks.Redis;
 /// </summary>
 internal static class RedisRetry
 {
-    /// <summary>How long to keep trying before the graph faults.</summary>
-    public static TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromMinutes(2);
-
     public static async Task<T> RunAsync<T>(string what, RedisConnection redis, Func<Task<T>> work, CancellationToken ct)
     {
         var delay = TimeSpan.FromMilliseconds(50);
-        var deadline = DateTime.UtcNow + GiveUpAfter;
+        var deadline = DateTime.UtcNow + redis.GiveUpAfter;
         int attempt = 0;
         while (true)
         {
@@ -31,7 +28,7 @@ internal static class RedisRetry
             }
             catch (Exception e) when (Transient(e))
             {
-                throw new InvalidOperationException($"{what} ({redis.Display}): gave up after {attempt} attempts over {GiveUpAfter.TotalSeconds:F0} s: {e.Message}", e);
+                throw new InvalidOperationException($"{what} ({redis.Display}): gave up after {attempt} attempts over {redis.GiveUpAfter.TotalSeconds:F0} s: {e.Message}", e);
             }
         }
     }
