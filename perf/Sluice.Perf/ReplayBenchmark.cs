@@ -76,7 +76,7 @@ internal static class ReplayBenchmark
         }
     }
 
-    private static async IAsyncEnumerable<MessageBatch> Generate(int count)
+    internal static async IAsyncEnumerable<MessageBatch> Generate(int count)
     {
         const int chunk = 100_000;
         for (int start = 0; start < count; start += chunk)

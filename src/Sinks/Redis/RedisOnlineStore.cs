@@ -16,7 +16,8 @@ namespace Sluice.Sinks.Redis;
 /// fields: <c>&lt;fqn&gt;</c> its value as JSON text (<c>"John"</c>, <c>42</c>, <c>null</c>, timestamps as ISO-8601 strings),
 /// <c>&lt;fqn&gt;__ts</c> its feature time and <c>&lt;fqn&gt;__exp</c> its expiry (microseconds since the epoch).
 /// A server-side script replaces a feature only when the incoming feature time is not older, atomically per entity;
-/// the key expires <c>max_staleness</c> after its last write (PEXPIRE), and reads skip fields whose expiry passed.
+/// the key expires <c>max_staleness</c> after its last write (PEXPIRE; the class's features share it), and reads skip
+/// fields whose expiry passed. A class without <c>max_staleness</c> writes no <c>__exp</c> fields.
 /// A commit sends every staged row as pipelined script calls of up to 256 entities each, retrying through restarts.
 /// </summary>
 public sealed class RedisOnlineStore : IOnlineStore
@@ -30,27 +31,33 @@ public sealed class RedisOnlineStore : IOnlineStore
         local ttl = tonumber(ARGV[2])
         local k = tonumber(ARGV[3])
         local tsNames = {}
-        for f = 1, k do tsNames[f] = ARGV[3 + f] .. '__ts' end
+        local expNames = {}
+        for f = 1, k do
+          tsNames[f] = ARGV[3 + f] .. '__ts'
+          expNames[f] = ARGV[3 + f] .. '__exp'
+        end
         for e = 1, #KEYS do
           local key = KEYS[e]
           local at = 3 + k + (e - 1) * (k + 1) + 1
           local ts = ARGV[at]
           local t = tonumber(ts)
           local held = redis.call('HMGET', key, unpack(tsNames))
+          local set = {}
           for f = 1, k do
             if (not held[f]) or t >= tonumber(held[f]) then
-              local name = ARGV[3 + f]
-              if exp == '' then
-                redis.call('HSET', key, name, ARGV[at + f], tsNames[f], ts)
-                redis.call('HDEL', key, name .. '__exp')
-              else
-                redis.call('HSET', key, name, ARGV[at + f], tsNames[f], ts, name .. '__exp', exp)
+              set[#set + 1] = ARGV[3 + f]
+              set[#set + 1] = ARGV[at + f]
+              set[#set + 1] = tsNames[f]
+              set[#set + 1] = ts
+              if exp ~= '' then
+                set[#set + 1] = expNames[f]
+                set[#set + 1] = exp
               end
             end
           end
-          if ttl > 0 then
-            local left = redis.call('PTTL', key)
-            if left == -1 or left < ttl then redis.call('PEXPIRE', key, ttl) end
+          if #set > 0 then
+            redis.call('HSET', key, unpack(set))
+            if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
           end
         end
         return #KEYS

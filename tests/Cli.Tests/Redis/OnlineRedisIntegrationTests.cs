@@ -1,17 +1,17 @@
 using System.Text.Json;
 using FluentAssertions;
-using Sluice.Sinks.Tests.Redis;
+using Sluice.Sinks.Redis;
 
 namespace Sluice.Cli.Tests.Redis;
 
 /// <summary><c>replay</c> and <c>get</c> with <c>--online redis://</c> against a real redis-server on a free loopback port.</summary>
 public sealed class OnlineRedisIntegrationTests : IAsyncLifetime
 {
-    private RedisServer _redis = null!;
+    private RedisServerProcess _redis = null!;
     private readonly string _dir = Directory.CreateTempSubdirectory("sluice-cli-redis-").FullName;
     private static readonly string Example = Path.Combine(AppContext.BaseDirectory, "examples", "users");
 
-    public async Task InitializeAsync() => _redis = await RedisServer.StartAsync(password: "pw-123");
+    public async Task InitializeAsync() => _redis = await RedisServerProcess.StartAsync(password: "pw-123");
 
     public async Task DisposeAsync()
     {

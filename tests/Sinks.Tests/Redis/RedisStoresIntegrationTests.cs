@@ -14,10 +14,10 @@ namespace Sluice.Sinks.Tests.Redis;
 /// <summary>The Redis online and dedup stores against a real redis-server started on a free loopback port.</summary>
 public sealed class RedisStoresIntegrationTests : IAsyncLifetime
 {
-    private RedisServer _redis = null!;
+    private RedisServerProcess _redis = null!;
     private readonly string _dir = Directory.CreateTempSubdirectory("sluice-redis-graph-").FullName;
 
-    public async Task InitializeAsync() => _redis = await RedisServer.StartAsync();
+    public async Task InitializeAsync() => _redis = await RedisServerProcess.StartAsync();
 
     public async Task DisposeAsync()
     {
@@ -141,7 +141,7 @@ public sealed class RedisStoresIntegrationTests : IAsyncLifetime
     [Fact]
     public async Task A_password_protected_server_is_reached_and_the_password_never_shows()
     {
-        await using var secured = await RedisServer.StartAsync(password: "s3cr3t-pw");
+        await using var secured = await RedisServerProcess.StartAsync(password: "s3cr3t-pw");
         await using (var store = await RedisOnlineStore.OpenAsync(secured.Uri))
         {
             store.Display.Should().NotContain("s3cr3t-pw");

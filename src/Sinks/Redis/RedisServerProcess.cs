@@ -2,29 +2,40 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Sluice.Sinks.Tests.Redis;
+namespace Sluice.Sinks.Redis;
 
 /// <summary>
-/// A real <c>redis-server</c> (Debian package) on a free loopback port in a temp folder, stopped by its pid. It keeps an
-/// append-only file, so that <see cref="RestartAsync"/> comes back with the data, as a production Redis would.
+/// A real <c>redis-server</c> (the Debian package) on a free loopback port in a temp folder, stopped by its pid: what
+/// tests and benchmarks run against. It keeps an append-only file (fsync always), so that <see cref="RestartAsync"/>
+/// comes back with the data, as a production Redis would.
 /// </summary>
-internal sealed class RedisServer : IAsyncDisposable
+public sealed class RedisServerProcess : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("sluice-redis-").FullName;
     private readonly string? _password;
+    private readonly bool _durable;
 
-    private RedisServer(int port, string? password)
+    private RedisServerProcess(int port, string? password, bool durable)
     {
         Port = port;
         _password = password;
+        _durable = durable;
     }
 
+    /// <summary>The loopback port.</summary>
     public int Port { get; }
+
+    /// <summary>The store URI, with the password if there is one.</summary>
     public string Uri => _password is null ? $"redis://127.0.0.1:{Port}" : $"redis://:{_password}@127.0.0.1:{Port}";
 
-    public static async Task<RedisServer> StartAsync(string? password = null)
+    /// <summary>
+    /// Starts a server, with <c>requirepass</c> when <paramref name="password"/> is given, and waits until it accepts
+    /// connections. <paramref name="durable"/> keeps an append-only file fsynced on every write (restart tests); without
+    /// it the server keeps nothing on disk (benchmarks).
+    /// </summary>
+    public static async Task<RedisServerProcess> StartAsync(string? password = null, bool durable = true)
     {
-        var server = new RedisServer(FreePort(), password);
+        var server = new RedisServerProcess(FreePort(), password, durable);
         await server.StartProcessAsync();
         return server;
     }
@@ -42,7 +53,7 @@ internal sealed class RedisServer : IAsyncDisposable
     {
         var start = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "yes", "--dir", _dir, "--pidfile", PidFile })
+            "--appendonly", _durable ? "yes" : "no", "--appendfsync", "always", "--daemonize", "yes", "--dir", _dir, "--pidfile", PidFile })
             start.ArgumentList.Add(a);
         if (_password is not null) { start.ArgumentList.Add("--requirepass"); start.ArgumentList.Add(_password); }
         using var p = Process.Start(start) ?? throw new InvalidOperationException("could not start redis-server (apt-get install -y redis-server)");
@@ -64,6 +75,7 @@ internal sealed class RedisServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the server (SIGKILL: what it acknowledged is in its append-only file).</summary>
     public async Task StopAsync()
     {
         if (!File.Exists(PidFile)) return;
@@ -86,6 +98,7 @@ internal sealed class RedisServer : IAsyncDisposable
         await StartProcessAsync();
     }
 
+    /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Execution;
+using Sluice.Pipeline.Graph;
+using Sluice.Pipeline.Messages;
+using Sluice.Pipeline.Stores;
+using Sluice.Sinks.Redis;
+using Sluice.Sources.Recording;
+using StackExchange.Redis;
+
+namespace Sluice.Perf;
+
+/// <summary>
+/// redis: a generated .arrows recording of the seed's UserMessage replayed through the users resolver into Redis (no
+/// offline store), without and with dedup (<c>on: _.id, within: 24h</c>), against the ceiling: plain pipelined HSETs of
+/// the same rows (prepared beforehand) in the same run, on the same local redis-server.
+/// </summary>
+internal static class RedisBenchmark
+{
+    public static async Task<int> RunAsync(int messages, string? jsonPath)
+    {
+        var dir = Directory.CreateTempSubdirectory("sluice-redis-bench-").FullName;
+        await using var server = await RedisServerProcess.StartAsync(durable: false);
+        try
+        {
+            var recording = Path.Combine(dir, "users.arrows");
+            Console.Error.WriteLine($"redis: writing a {messages:N0}-message .arrows recording...");
+            await RecordingFile.WriteAsync(recording, ReplayBenchmark.Generate(messages));
+            string yaml = ReplayBenchmark.Definitions + "\n    skip_offline: true";
+            var plain = Compile(yaml);
+            var deduped = Compile(yaml + "\n    deduplication: {on: _.id, within: 24h}");
+            await using var raw = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{server.Port},allowAdmin=true");
+
+            Console.Error.WriteLine("redis: ceiling (pipelined HSETs of the same rows)...");
+            double ceiling = await Ceiling(plain, recording, raw.GetDatabase());
+            await raw.GetServer($"127.0.0.1:{server.Port}").FlushAllDatabasesAsync();
+
+            Console.Error.WriteLine("redis: users resolver, no dedup...");
+            double noDedup = await Replay(plain, recording, server.Uri, dir, messages);
+            await raw.GetServer($"127.0.0.1:{server.Port}").FlushAllDatabasesAsync();
+
+            Console.Error.WriteLine("redis: users resolver, dedup on Redis...");
+            double withDedup = await Replay(deduped, recording, server.Uri, dir, messages);
+
+            var report = new
+            {
+                benchmark = "redis/arrows_users_167B",
+                messages,
+                msgs_per_s = Math.Round(noDedup),
+                dedup_msgs_per_s = Math.Round(withDedup),
+                redis_ceiling_msgs_per_s = Math.Round(ceiling),
+                ratio_to_ceiling = Math.Round(noDedup / ceiling, 3),
+                processors = Environment.ProcessorCount,
+            };
+            Console.WriteLine($"redis: {report.msgs_per_s:N0} msgs/s, {report.dedup_msgs_per_s:N0} with dedup; ceiling {report.redis_ceiling_msgs_per_s:N0} HSETs/s; {report.processors} cores");
+            Report.Write(jsonPath, report);
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static CompiledDefinitions Compile(string yaml) =>
+        DefinitionCompiler.CompileText(yaml, "bench.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+
+    private static async Task<double> Replay(CompiledDefinitions defs, string recording, string uri, string dir, int messages)
+    {
+        await using var online = await RedisOnlineStore.OpenAsync(uri);
+        await using var dedup = await RedisDedupStore.OpenAsync(uri);
+        var options = new GraphOptions(Path.Combine(dir, "unused.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead.jsonl")) { Online = online, Dedup = dedup };
+        var sw = Stopwatch.StartNew();
+        var result = await StreamGraph.RunAsync(defs, RecordingFile.ReadAsync(recording), options);
+        sw.Stop();
+        // Random ids repeat now and then (~50 in 1M): with dedup those are duplicates, the rest written.
+        var c = result.Resolvers["get_users_stream"];
+        if (c.Written + c.Duplicate != messages) throw new InvalidOperationException($"wrote {c.Written} and dropped {c.Duplicate} duplicates of {messages}");
+        return messages / sw.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>HSETs per second of the resolver's rows (key and three feature values), prepared first, sent pipelined 4,096 at a time.</summary>
+    private static async Task<double> Ceiling(CompiledDefinitions defs, string recording, IDatabase db)
+    {
+        var plan = defs.Resolvers.Single();
+        var step = new ResolverStep(plan);
+        var rows = new List<(RedisKey Key, HashEntry[] Fields)>();
+        await foreach (var batch in RecordingFile.ReadAsync(recording))
+        {
+            var f = step.Process(batch, long.MaxValue).Features;
+            var names = f.Schema.FieldsList.Select(x => x.Name).Where(n => n != "__ts__" && n != plan.Class.Primary.Fqn).ToArray();
+            var types = names.Select(n => plan.Class.Features.First(x => x.Fqn == n).Type).ToArray();
+            for (int r = 0; r < f.Length; r++)
+                rows.Add(("sluice:user:" + FeatureJson.ToJson(f.Column(plan.Class.Primary.Fqn), r, plan.Class.Primary.Type),
+                    names.Select((n, c) => new HashEntry(n, FeatureJson.ToJson(f.Column(n), r, types[c]))).ToArray()));
+        }
+        var sw = Stopwatch.StartNew();
+        for (int start = 0; start < rows.Count; start += 4096)
+            await Task.WhenAll(rows.Skip(start).Take(4096).Select(x => db.HashSetAsync(x.Key, x.Fields)));
+        sw.Stop();
+        return rows.Count / sw.Elapsed.TotalSeconds;
+    }
+}
