@@ -177,58 +177,6 @@ public sealed class RedisStoresIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task For_random_streams_with_duplicates_redeliveries_and_disorder_the_online_state_matches_a_reference_model()
-    {
-        // A message: entity 0..4, feature time 0..9, a dedup uid 0..11; some are redelivered (same position again).
-        var gen = Gen.Select(Gen.Int[0, 4], Gen.Int[0, 9], Gen.Int[0, 11], Gen.Bool).List[1, 40];
-        int round = 0;
-        await Task.Run(() => gen.Sample(messages =>
-        {
-            int r = Interlocked.Increment(ref round);
-            var stream = new List<(long Offset, long Ts, byte[] Payload, int Entity, string Name, string Uid)>();
-            long offset = 0;
-            foreach (var (entity, ts, uid, again) in messages)
-            {
-                var m = (offset, (long)ts, Payload(entity, $"n{offset}", uid: $"{r}-{uid}"), entity, $"n{offset}", $"{r}-{uid}");
-                stream.Add(m);
-                if (again) stream.Add(m); // a redelivery: same position, same bytes
-                offset++;
-            }
-            // The reference model: a uid's first position claims it; that position (again) goes on, others are duplicates.
-            // A kept message replaces an entity's name when its feature time is not older.
-            var claims = new Dictionary<string, long>();
-            var model = new Dictionary<int, (long Ts, string Name)>();
-            foreach (var (off, ts, _, entity, name, uid) in stream)
-            {
-                if (claims.TryGetValue(uid, out var held) && held != off) continue;
-                claims[uid] = off;
-                if (!model.TryGetValue(entity, out var cur) || ts >= cur.Ts) model[entity] = (ts, name);
-            }
-
-            var ns = $"p{r}";
-            var defs = DefinitionCompiler.CompileText(Yaml.Replace("  User:", $"  User{r}:", StringComparison.Ordinal).Replace("User.", $"User{r}.", StringComparison.Ordinal), "p.yaml", out var errors)
-                ?? throw new InvalidOperationException(string.Join("\n", errors));
-            var store = RedisOnlineStore.OpenAsync(_redis.Uri).GetAwaiter().GetResult();
-            var dedup = RedisDedupStore.OpenAsync(_redis.Uri).GetAwaiter().GetResult();
-            try
-            {
-                // Batches of 3 keep redeliveries and duplicates both inside a batch and across batches.
-                StreamGraph.RunAsync(defs, Batches(stream.Select(x => (x.Offset, x.Ts, x.Payload)), batch: 3), Options(store, dedup) with { BatchSize = 3, Resolvers = null })
-                    .GetAwaiter().GetResult();
-                var cls = defs.Classes.Single();
-                for (int e = 0; e <= 4; e++)
-                {
-                    var json = store.GetAsync(cls, e.ToString(System.Globalization.CultureInfo.InvariantCulture)).GetAwaiter().GetResult();
-                    if (!model.TryGetValue(e, out var expected)) { json.Should().BeNull(); continue; }
-                    System.Text.Json.JsonDocument.Parse(json!).RootElement.GetProperty($"{cls.Namespace}.full_name").GetString()
-                        .Should().Be(expected.Name, $"entity {e} of round {r} ({ns})");
-                }
-            }
-            finally
-            {
-                store.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                dedup.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            }
-        }, iter: 25, threads: 1));
-    }
+    public Task For_random_streams_with_duplicates_redeliveries_and_disorder_the_online_state_matches_a_reference_model() =>
+        ReferenceModel.CheckAsync(async () => await RedisOnlineStore.OpenAsync(_redis.Uri), async () => await RedisDedupStore.OpenAsync(_redis.Uri), _dir);
 }
