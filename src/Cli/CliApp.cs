@@ -32,10 +32,11 @@ internal static class CliApp
         var sinkDir = new Option<string>("--sink-dir") { Description = "where sinks write", DefaultValueFactory = _ => ".sluice/sinks" };
         var deadLetter = new Option<string>("--dead-letter") { Description = "dead-letter file", DefaultValueFactory = _ => ".sluice/dead-letter.jsonl" };
         var json = new Option<bool>("--json") { Description = "print the result as JSON" };
+        var dedupOption = new Option<string?>("--dedup") { Description = DedupHelp };
         var replay = new Command("replay", "replay recordings into the stores; print the outcome table")
-            { replayDefs, recordings, resolver, env, online, offline, sinkDir, deadLetter, json };
+            { replayDefs, recordings, resolver, env, online, offline, sinkDir, deadLetter, dedupOption, json };
         replay.SetAction((parse, ct) => Replay(parse.GetValue(replayDefs)!, parse.GetValue(recordings)!, parse.GetValue(resolver), parse.GetValue(env),
-            parse.GetValue(online)!, parse.GetValue(offline)!, parse.GetValue(sinkDir)!, parse.GetValue(deadLetter)!, parse.GetValue(json), stdout, stderr, ct));
+            parse.GetValue(online)!, parse.GetValue(dedupOption), parse.GetValue(offline)!, parse.GetValue(sinkDir)!, parse.GetValue(deadLetter)!, parse.GetValue(json), stdout, stderr, ct));
 
         var getDefs = new Argument<string>("defs") { Description = "the definition file (sluice.yaml)" };
         var cls = new Argument<string>("class") { Description = "feature class, e.g. User" };
@@ -61,10 +62,11 @@ internal static class CliApp
         var runDeadLetter = new Option<string>("--dead-letter") { Description = "dead-letter file for sources without dead_letter_queue_topic", DefaultValueFactory = _ => ".sluice/dead-letter.jsonl" };
         var idleExit = new Option<double?>("--idle-exit") { Description = "exit after the sources were idle this many seconds, having committed everything" };
         var runJson = new Option<bool>("--json") { Description = "print the result as JSON (as replay --json)" };
+        var runDedup = new Option<string?>("--dedup") { Description = DedupHelp };
         var run = new Command("run", "consume the Kafka sources of the resolvers until Ctrl-C (or --idle-exit)")
-            { runDefs, runResolver, runEnv, runOnline, runOffline, runSinkDir, runDeadLetter, idleExit, runJson };
+            { runDefs, runResolver, runEnv, runOnline, runOffline, runSinkDir, runDeadLetter, runDedup, idleExit, runJson };
         run.SetAction((parse, ct) => RunLive(parse.GetValue(runDefs)!, parse.GetValue(runResolver), parse.GetValue(runEnv), parse.GetValue(runOnline)!,
-            parse.GetValue(runOffline)!, parse.GetValue(runSinkDir)!, parse.GetValue(runDeadLetter)!, parse.GetValue(idleExit), parse.GetValue(runJson), stdout, stderr, ct));
+            parse.GetValue(runDedup), parse.GetValue(runOffline)!, parse.GetValue(runSinkDir)!, parse.GetValue(runDeadLetter)!, parse.GetValue(idleExit), parse.GetValue(runJson), stdout, stderr, ct));
 
         var bootstrap = new Option<string>("--bootstrap-servers") { Description = "Kafka brokers", Required = true };
         var topic = new Option<string>("--topic") { Description = "the topic to record", Required = true };
@@ -163,16 +165,50 @@ internal static class CliApp
         return null;
     }
 
-    /// <summary>
-    /// The stores a replay or run writes through: for Redis, the Redis online store and dedup on the same server (the
-    /// caller disposes them); for SQLite, none (the graph opens the file and its dedup file beside it).
-    /// </summary>
-    private static async Task<(IOnlineStore? Online, IDedupStore? Dedup)> OpenStores(OnlineUri online) =>
-        online.RedisUri is { } uri
-            ? (await Sluice.Sinks.Redis.RedisOnlineStore.OpenAsync(uri), await Sluice.Sinks.Redis.RedisDedupStore.OpenAsync(uri))
-            : (null, null);
+    private const string DedupHelp = "dedup store: sqlite:PATH, redis://host:port, dynamodb://HOST:PORT/TABLE, dynamodb:///TABLE?region=R, or memory "
+        + "(default: beside the online store: online.dedup.db for SQLite, the same server for Redis)";
 
-    private static async Task<int> Replay(string defsPath, string[] recordingPaths, string[]? resolvers, string? env, string online, string offline,
+    /// <summary>The stores a replay or run writes through; those it holds are the caller's to dispose.</summary>
+    private sealed record Stores(IOnlineStore? Online, IDedupStore? Dedup, string? DedupPath) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            if (Online is not null) await Online.DisposeAsync();
+            if (Dedup is not null) await Dedup.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Opens the online store (Redis; SQLite the graph opens itself) and the dedup store <paramref name="dedup"/> names,
+    /// or by default the one beside the online store. Null after printing why (the caller exits 2).
+    /// </summary>
+    private static async Task<Stores?> OpenStores(OnlineUri online, string? dedup, TextWriter stderr)
+    {
+        IOnlineStore? store = online.RedisUri is { } redis ? await Sluice.Sinks.Redis.RedisOnlineStore.OpenAsync(redis) : null;
+        try
+        {
+            return dedup switch
+            {
+                null when online.RedisUri is { } uri => new Stores(store, await Sluice.Sinks.Redis.RedisDedupStore.OpenAsync(uri), null),
+                null => new Stores(store, null, DedupPathFor(online.GraphPath)),
+                "memory" => new Stores(store, new InMemoryDedupStore(), null),
+                _ when dedup.StartsWith("sqlite:", StringComparison.Ordinal) && dedup.Length > 7 => new Stores(store, null, dedup[7..]),
+                _ when dedup.StartsWith("redis://", StringComparison.Ordinal) || dedup.StartsWith("rediss://", StringComparison.Ordinal)
+                    => new Stores(store, await Sluice.Sinks.Redis.RedisDedupStore.OpenAsync(dedup), null),
+                _ when dedup.StartsWith("dynamodb://", StringComparison.Ordinal)
+                    => new Stores(store, await Sluice.Sinks.DynamoDb.DynamoDedupStore.OpenAsync(dedup), null),
+                _ => throw new FormatException($"'{dedup}' is not a dedup store URI; use sqlite:PATH, redis://host:port, dynamodb://HOST:PORT/TABLE or memory"),
+            };
+        }
+        catch (Exception e) when (e is FormatException or Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or System.Net.Http.HttpRequestException)
+        {
+            if (store is not null) await store.DisposeAsync();
+            stderr.WriteLine($"error: --dedup: {e.Message}");
+            return null;
+        }
+    }
+
+    private static async Task<int> Replay(string defsPath, string[] recordingPaths, string[]? resolvers, string? env, string online, string? dedupUri, string offline,
         string sinkDir, string deadLetter, bool json, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         var defs = Load(defsPath, stderr);
@@ -187,16 +223,15 @@ internal static class CliApp
             return Usage;
         }
         bool live = !json && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
-        var (store, dedup) = await OpenStores(onlineUri);
-        await using var ownStore = store;
-        await using var ownDedup = dedup;
+        await using var stores = await OpenStores(onlineUri, dedupUri, stderr);
+        if (stores is null) return Usage;
         var options = new GraphOptions(onlineUri.GraphPath, sinkDir, deadLetter, offline, env, resolvers is { Length: > 0 } ? resolvers : null)
         {
             // Dedup claims persist beside the online store, as they do in Redis: a second replay of the same
             // recording is a redelivery (same positions), a new recording with old keys within the window is not.
-            DedupPath = DedupPathFor(onlineUri.GraphPath),
-            Online = store,
-            Dedup = dedup,
+            DedupPath = stores.DedupPath,
+            Online = stores.Online,
+            Dedup = stores.Dedup,
         };
         var last = DateTime.MinValue;
         var result = await StreamGraph.RunAsync(defs, ReadAll(recordingPaths, ct), options, (messages, counts) =>
@@ -233,7 +268,7 @@ internal static class CliApp
         stdout.WriteLine($"{messages:N0} messages in {seconds:F2} s ({messages / Math.Max(seconds, 1e-9):N0} msgs/s)");
     }
 
-    private static async Task<int> RunLive(string defsPath, string[]? resolvers, string? env, string online, string offline, string sinkDir,
+    private static async Task<int> RunLive(string defsPath, string[]? resolvers, string? env, string online, string? dedupUri, string offline, string sinkDir,
         string deadLetter, double? idleExit, bool json, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         var defs = Load(defsPath, stderr);
@@ -256,15 +291,14 @@ internal static class CliApp
         bool live = !json && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
         // Offsets advance when every target is durable; offline rows are durable when their file closes, so live files
         // roll every 10 s (replay keeps a minute: its files close at the end anyway).
-        var (store, dedup) = await OpenStores(onlineUri);
-        await using var ownStore = store;
-        await using var ownDedup = dedup;
+        await using var stores = await OpenStores(onlineUri, dedupUri, stderr);
+        if (stores is null) return Usage;
         var options = new GraphOptions(onlineUri.GraphPath, sinkDir, deadLetter, offline, env, only)
         {
-            DedupPath = DedupPathFor(onlineUri.GraphPath),
+            DedupPath = stores.DedupPath,
             OfflineFileAge = TimeSpan.FromSeconds(10),
-            Online = store,
-            Dedup = dedup,
+            Online = stores.Online,
+            Dedup = stores.Dedup,
         };
         var sourceOptions = new KafkaSourceOptions { IdleExit = idleExit is { } s ? TimeSpan.FromSeconds(s) : null };
         var progress = new Dictionary<string, (long Messages, OutcomeCounts Counts)>(StringComparer.Ordinal);

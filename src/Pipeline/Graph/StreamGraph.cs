@@ -27,7 +27,7 @@ public sealed record GraphOptions(
     /// <summary>How long the batcher waits for a batch to fill before passing on what it has.</summary>
     public TimeSpan Linger { get; init; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>The online writer commits once this many rows are staged (group commit: see <see cref="SqliteOnlineStore.Stage"/>).</summary>
+    /// <summary>The online writer writes a group once this many rows wait (group commit: see <see cref="SqliteOnlineStore.WriteAsync"/>).</summary>
     public int CommitRows { get; init; } = 131_072;
 
     /// <summary>... or once the oldest staged row has waited this long.</summary>
@@ -48,7 +48,7 @@ public sealed record GraphOptions(
     /// </summary>
     public TimeProvider? Clock { get; init; }
 
-    /// <summary>The online store; null opens the SQLite file at <see cref="OnlinePath"/>. The caller disposes what it passes.</summary>
+    /// <summary>The online store; null opens the SQLite file at <see cref="OnlinePath"/>. The caller disposes what it passes; several graphs may share it.</summary>
     public IOnlineStore? Online { get; init; }
 
     /// <summary>The dedup store; null uses <see cref="DedupPath"/> (or memory). The caller disposes what it passes.</summary>
@@ -205,7 +205,8 @@ public static class StreamGraph
         // Online writer: stages batches and commits them as one group once enough rows wait or the oldest has waited
         // long enough (a timer ticks so that an idle stream's last rows commit too), and at the end. A commit runs in
         // the background while the next group stages; commits never overlap.
-        var onlineGroup = new List<Delivery>();
+        var onlineGroup = new List<(Delivery D, ResolverPlan Plan, ResolvedBatch B)>();
+        int onlineRows = 0;
         long groupStarted = 0;
         Task committing = Task.CompletedTask;
         async Task CommitOnline(MessageBatch? at)
@@ -214,10 +215,11 @@ public static class StreamGraph
             await committing;
             var group = onlineGroup.ToArray();
             onlineGroup.Clear();
+            onlineRows = 0;
             committing = Task.Run(async () =>
             {
-                await GuardAsync("online", at, () => online.CommitAsync(cancellationToken));
-                foreach (var d in group) TargetDone(d);
+                await GuardAsync("online", at, () => online.WriteAsync(group.Select(x => (x.Plan, x.B)).ToList(), cancellationToken));
+                foreach (var x in group) TargetDone(x.D);
             }, CancellationToken.None);
         }
         var onlineBlock = Writer<(Delivery? D, ResolvedBatch? B)>("online", x => x.B?.Features.Length ?? 0, async x =>
@@ -225,10 +227,10 @@ public static class StreamGraph
             if (x.B is not null)
             {
                 if (onlineGroup.Count == 0) groupStarted = Stopwatch.GetTimestamp();
-                online.Stage(plans[x.D!.Resolver], x.B);
-                onlineGroup.Add(x.D);
+                onlineGroup.Add((x.D!, plans[x.D!.Resolver], x.B));
+                onlineRows += x.B.Features.Length;
             }
-            if (online.StagedRows >= options.CommitRows || (onlineGroup.Count > 0 && (Volatile.Read(ref flushing) > 0 || Stopwatch.GetElapsedTime(groupStarted) >= options.CommitInterval)))
+            if (onlineRows >= options.CommitRows || (onlineGroup.Count > 0 && (Volatile.Read(ref flushing) > 0 || Stopwatch.GetElapsedTime(groupStarted) >= options.CommitInterval)))
                 await CommitOnline(x.B?.Messages);
             return x.B?.Features.Length ?? 0;
         });

@@ -39,63 +39,41 @@ public sealed class SqliteOnlineStore : IOnlineStore
         return new SqliteOnlineStore(file, clock ?? TimeProvider.System);
     }
 
-    // Stage and Commit run on different threads (a commit runs while the next group stages): they swap _staged under
-    // a lock of their own, never under the list they swap.
-    private readonly Lock _stageLock = new();
-    private List<(ResolverPlan Plan, RecordBatch Features, long? ExpiresAt)> _staged = [];
-
-    /// <summary>Feature rows staged by <see cref="Stage"/> and not yet taken by <see cref="Commit"/>.</summary>
-    public int StagedRows { get; private set; }
+    // One connection: groups written from several graphs (or threads) take turns.
+    private readonly Lock _writeLock = new();
 
     /// <summary>
-    /// Stages the feature rows of a resolved batch (all but <c>__ts__</c>) for the next <see cref="Commit"/>. Expiry is
-    /// counted from now. Group commit is what makes SQLite fast here: a random-key upsert dirties one B-tree page per row,
-    /// and every commit writes each dirty page to the WAL, so the cost per row falls as groups grow (measured here:
-    /// ~10-14 us per row in 4,096-row commits, ~4-6 us in 262,144-row ones).
+    /// Writes the group in one transaction; durable (WAL, synchronous=NORMAL) when this returns. Group commit is what
+    /// makes SQLite fast here: a random-key upsert dirties one B-tree page per row, and every commit writes each dirty
+    /// page to the WAL, so the cost per row falls as groups grow; rows go in key order (see <see cref="InKeyOrder"/>).
     /// </summary>
-    public void Stage(ResolverPlan plan, ResolvedBatch batch)
+    public Task WriteAsync(IReadOnlyList<(ResolverPlan Plan, ResolvedBatch Batch)> group, CancellationToken cancellationToken = default)
     {
-        if (batch.Features.Length == 0) return;
-        long now = _clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
-        long? expires = plan.Class.MaxStaleness is { } s ? now + (long)(s.TotalMilliseconds * 1000) : null;
-        lock (_stageLock)
-        {
-            _staged.Add((plan, batch.Features, expires));
-            StagedRows += batch.Features.Length;
-        }
-    }
-
-    /// <inheritdoc/>
-    public Task CommitAsync(CancellationToken cancellationToken = default)
-    {
-        Commit(cancellationToken);
+        Write(group, cancellationToken);
         return Task.CompletedTask;
     }
 
-    /// <summary>
-    /// Writes every staged row in one transaction; durable (WAL, synchronous=NORMAL) when this returns. It takes the
-    /// staged rows first, so <see cref="Stage"/> may go on from another thread while a commit runs; commits must not overlap.
-    /// </summary>
-    public void Commit(CancellationToken cancellationToken = default)
+    /// <summary>The synchronous <see cref="WriteAsync"/>.</summary>
+    public void Write(IReadOnlyList<(ResolverPlan Plan, ResolvedBatch Batch)> group, CancellationToken cancellationToken = default)
     {
-        List<(ResolverPlan Plan, RecordBatch Features, long? ExpiresAt)> staged;
-        lock (_stageLock)
-        {
-            staged = _staged;
-            _staged = [];
-            StagedRows = 0;
-        }
+        long now = _clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+        var staged = group.Where(x => x.Batch.Features.Length > 0)
+            .Select(x => (x.Plan, x.Batch.Features, ExpiresAt: x.Plan.Class.MaxStaleness is { } st ? now + (long)(st.TotalMilliseconds * 1000) : (long?)null))
+            .ToList();
         if (staged.Count == 0) return;
         cancellationToken.ThrowIfCancellationRequested();
-        _file.InTransaction(() =>
+        lock (_writeLock)
         {
-            foreach (var cls in staged.GroupBy(x => x.Plan.Class.Namespace, StringComparer.Ordinal))
+            _file.InTransaction(() =>
             {
-                EnsureTable(cls.First().Plan.Class);
-                var parts = cls.Select(x => new Part(x.Plan, x.Features, x.ExpiresAt, Upsert(x.Plan, x.Features.Schema))).ToArray();
-                foreach (var (part, row) in InKeyOrder(parts)) WriteRow(part, row);
-            }
-        });
+                foreach (var cls in staged.GroupBy(x => x.Plan.Class.Namespace, StringComparer.Ordinal))
+                {
+                    EnsureTable(cls.First().Plan.Class);
+                    var parts = cls.Select(x => new Part(x.Plan, x.Features, x.ExpiresAt, Upsert(x.Plan, x.Features.Schema))).ToArray();
+                    foreach (var (part, row) in InKeyOrder(parts)) WriteRow(part, row);
+                }
+            });
+        }
     }
 
     /// <summary>

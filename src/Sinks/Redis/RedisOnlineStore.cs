@@ -18,7 +18,7 @@ namespace Sluice.Sinks.Redis;
 /// A server-side script replaces a feature only when the incoming feature time is not older, atomically per entity;
 /// the key expires <c>max_staleness</c> after its last write (PEXPIRE; the class's features share it), and reads skip
 /// fields whose expiry passed. A class without <c>max_staleness</c> writes no <c>__exp</c> fields.
-/// A commit sends every staged row as pipelined script calls of up to 256 entities each, retrying through restarts.
+/// A group goes out as pipelined script calls of up to 256 entities each, retried through restarts.
 /// </summary>
 public sealed class RedisOnlineStore : IOnlineStore
 {
@@ -65,8 +65,6 @@ public sealed class RedisOnlineStore : IOnlineStore
 
     private readonly RedisConnection _redis;
     private readonly TimeProvider _clock;
-    private readonly Lock _stageLock = new();
-    private List<(ResolverPlan Plan, ResolvedBatch Batch, long? ExpiresAt)> _staged = [];
 
     private RedisOnlineStore(RedisConnection redis, TimeProvider clock)
     {
@@ -95,33 +93,12 @@ public sealed class RedisOnlineStore : IOnlineStore
     }
 
     /// <inheritdoc/>
-    public int StagedRows { get; private set; }
-
-    /// <inheritdoc/>
-    public void Stage(ResolverPlan plan, ResolvedBatch batch)
+    public async Task WriteAsync(IReadOnlyList<(ResolverPlan Plan, ResolvedBatch Batch)> group, CancellationToken cancellationToken = default)
     {
-        if (batch.Features.Length == 0) return;
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
-        long? expires = plan.Class.MaxStaleness is { } s ? now + (long)(s.TotalMilliseconds * 1000) : null;
-        lock (_stageLock)
-        {
-            _staged.Add((plan, batch, expires));
-            StagedRows += batch.Features.Length;
-        }
-    }
-
-    /// <inheritdoc/>
-    public async Task CommitAsync(CancellationToken cancellationToken = default)
-    {
-        List<(ResolverPlan Plan, ResolvedBatch Batch, long? ExpiresAt)> staged;
-        lock (_stageLock)
-        {
-            staged = _staged;
-            _staged = [];
-            StagedRows = 0;
-        }
-        if (staged.Count == 0) return;
-        var calls = staged.SelectMany(x => Calls(x.Plan, x.Batch, x.ExpiresAt)).ToList();
+        var calls = group.Where(x => x.Batch.Features.Length > 0)
+            .SelectMany(x => Calls(x.Plan, x.Batch, x.Plan.Class.MaxStaleness is { } s ? now + (long)(s.TotalMilliseconds * 1000) : null)).ToList();
+        if (calls.Count == 0) return;
         await RedisRetry.RunAsync("online store", _redis, async () =>
         {
             await Task.WhenAll(calls.Select(c => _redis.Database.ScriptEvaluateAsync(Upsert, c.Keys, c.Values)));

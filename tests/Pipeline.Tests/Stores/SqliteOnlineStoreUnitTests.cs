@@ -37,8 +37,7 @@ public sealed class SqliteOnlineStoreUnitTests : IAsyncLifetime
             Encoding.UTF8.GetBytes($$$"""{"id": 123, "name": "{{{name}}}", "updated_at": 1700000000000000, "contact_info": {"phone_number": "1", "email_address": "{{{email}}}"}}"""),
             [new("X-Chalk-MessageType", "User"u8.ToArray())]);
         var resolved = new ResolverStep(_users).Process(b.Build(), timestampMicros);
-        _store.Stage(_users, resolved);
-        _store.Commit();
+        _store.Write([(_users, resolved)]);
     }
 
     [Fact]
@@ -67,9 +66,8 @@ public sealed class SqliteOnlineStoreUnitTests : IAsyncLifetime
                 Encoding.UTF8.GetBytes($$$"""{"id": {{{ids[i]}}}, "name": "n{{{i}}}", "updated_at": 1700000000000000, "contact_info": {"phone_number": "1", "email_address": null}}"""),
                 [new("X-Chalk-MessageType", "User"u8.ToArray())]);
         var all = b.Build();
-        _store.Stage(_users, new ResolverStep(_users).Process(all, 1_000_000));
-        _store.Stage(_users, new ResolverStep(_users).Process(all, 1_000_000)); // the same rows again, staged later
-        _store.Commit();
+        // The same rows twice in one group, the second time later.
+        _store.Write([(_users, new ResolverStep(_users).Process(all, 1_000_000)), (_users, new ResolverStep(_users).Process(all, 1_000_000))]);
 
         async Task<string?> Name(long id) => (await _store.GetAsync(_users.Class, id.ToString(System.Globalization.CultureInfo.InvariantCulture))) is { } json
             ? System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("user.full_name").GetString() : null;
