@@ -205,7 +205,7 @@ public static class StreamGraph
         // Online writer: stages batches and commits them as one group once enough rows wait or the oldest has waited
         // long enough (a timer ticks so that an idle stream's last rows commit too), and at the end. A commit runs in
         // the background while the next group stages; commits never overlap.
-        var onlineGroup = new List<(Delivery D, ResolverPlan Plan, ResolvedBatch B)>();
+        var onlineGroup = new List<(Delivery D, ResolverPlan Plan, Apache.Arrow.RecordBatch Features)>();
         int onlineRows = 0;
         long groupStarted = 0;
         Task committing = Task.CompletedTask;
@@ -218,7 +218,7 @@ public static class StreamGraph
             onlineRows = 0;
             committing = Task.Run(async () =>
             {
-                await GuardAsync("online", at, () => online.WriteAsync(group.Select(x => (x.Plan, x.B)).ToList(), cancellationToken));
+                await GuardAsync("online", at, () => online.WriteAsync(group.Select(x => (x.Plan, x.Features)).ToList(), cancellationToken));
                 foreach (var x in group) TargetDone(x.D);
             }, CancellationToken.None);
         }
@@ -227,7 +227,7 @@ public static class StreamGraph
             if (x.B is not null)
             {
                 if (onlineGroup.Count == 0) groupStarted = Stopwatch.GetTimestamp();
-                onlineGroup.Add((x.D!, plans[x.D!.Resolver], x.B));
+                onlineGroup.Add((x.D!, plans[x.D!.Resolver], x.B.Features)); // rows only: the raw messages may go
                 onlineRows += x.B.Features.Length;
             }
             if (onlineRows >= options.CommitRows || (onlineGroup.Count > 0 && (Volatile.Read(ref flushing) > 0 || Stopwatch.GetElapsedTime(groupStarted) >= options.CommitInterval)))

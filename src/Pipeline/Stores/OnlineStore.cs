@@ -1,3 +1,4 @@
+using Apache.Arrow;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Execution;
 
@@ -11,8 +12,12 @@ namespace Sluice.Pipeline.Stores;
 /// </summary>
 public interface IOnlineStore : IAsyncDisposable
 {
-    /// <summary>Writes the feature rows of every batch of <paramref name="group"/>; durable when the task completes. Expiry counts from now.</summary>
-    Task WriteAsync(IReadOnlyList<(ResolverPlan Plan, ResolvedBatch Batch)> group, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Writes the feature rows (<see cref="ResolvedBatch.Features"/>: FQN columns and <c>__ts__</c>) of every batch of
+    /// <paramref name="group"/>; durable when the task completes. Expiry counts from now. The group holds feature rows
+    /// only, not the raw messages, so that waiting groups stay small.
+    /// </summary>
+    Task WriteAsync(IReadOnlyList<(ResolverPlan Plan, RecordBatch Features)> group, CancellationToken cancellationToken = default);
 
     /// <summary>The online values of one entity as a JSON object keyed by FQN (timestamps ISO-8601 UTC), or null when unknown or expired.</summary>
     Task<string?> GetAsync(FeatureClassPlan cls, string primaryKey, CancellationToken cancellationToken = default);

@@ -47,18 +47,18 @@ public sealed class SqliteOnlineStore : IOnlineStore
     /// makes SQLite fast here: a random-key upsert dirties one B-tree page per row, and every commit writes each dirty
     /// page to the WAL, so the cost per row falls as groups grow; rows go in key order (see <see cref="InKeyOrder"/>).
     /// </summary>
-    public Task WriteAsync(IReadOnlyList<(ResolverPlan Plan, ResolvedBatch Batch)> group, CancellationToken cancellationToken = default)
+    public Task WriteAsync(IReadOnlyList<(ResolverPlan Plan, RecordBatch Features)> group, CancellationToken cancellationToken = default)
     {
         Write(group, cancellationToken);
         return Task.CompletedTask;
     }
 
     /// <summary>The synchronous <see cref="WriteAsync"/>.</summary>
-    public void Write(IReadOnlyList<(ResolverPlan Plan, ResolvedBatch Batch)> group, CancellationToken cancellationToken = default)
+    public void Write(IReadOnlyList<(ResolverPlan Plan, RecordBatch Features)> group, CancellationToken cancellationToken = default)
     {
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
-        var staged = group.Where(x => x.Batch.Features.Length > 0)
-            .Select(x => (x.Plan, x.Batch.Features, ExpiresAt: x.Plan.Class.MaxStaleness is { } st ? now + (long)(st.TotalMilliseconds * 1000) : (long?)null))
+        var staged = group.Where(x => x.Features.Length > 0)
+            .Select(x => (x.Plan, x.Features, ExpiresAt: x.Plan.Class.MaxStaleness is { } st ? now + (long)(st.TotalMilliseconds * 1000) : (long?)null))
             .ToList();
         if (staged.Count == 0) return;
         cancellationToken.ThrowIfCancellationRequested();

@@ -93,11 +93,11 @@ public sealed class RedisOnlineStore : IOnlineStore
     }
 
     /// <inheritdoc/>
-    public async Task WriteAsync(IReadOnlyList<(ResolverPlan Plan, ResolvedBatch Batch)> group, CancellationToken cancellationToken = default)
+    public async Task WriteAsync(IReadOnlyList<(ResolverPlan Plan, RecordBatch Features)> group, CancellationToken cancellationToken = default)
     {
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
-        var calls = group.Where(x => x.Batch.Features.Length > 0)
-            .SelectMany(x => Calls(x.Plan, x.Batch, x.Plan.Class.MaxStaleness is { } s ? now + (long)(s.TotalMilliseconds * 1000) : null)).ToList();
+        var calls = group.Where(x => x.Features.Length > 0)
+            .SelectMany(x => Calls(x.Plan, x.Features, x.Plan.Class.MaxStaleness is { } s ? now + (long)(s.TotalMilliseconds * 1000) : null)).ToList();
         if (calls.Count == 0) return;
         await RedisRetry.RunAsync("online store", _redis, async () =>
         {
@@ -107,10 +107,9 @@ public sealed class RedisOnlineStore : IOnlineStore
     }
 
     /// <summary>The script calls of one batch: up to <see cref="EntitiesPerCall"/> entities each.</summary>
-    private static IEnumerable<(RedisKey[] Keys, RedisValue[] Values)> Calls(ResolverPlan plan, ResolvedBatch batch, long? expiresAt)
+    private static IEnumerable<(RedisKey[] Keys, RedisValue[] Values)> Calls(ResolverPlan plan, RecordBatch f, long? expiresAt)
     {
         var cls = plan.Class;
-        var f = batch.Features;
         var features = f.Schema.FieldsList.Select(x => x.Name).Where(n => n != "__ts__" && n != cls.Primary.Fqn)
             .Select(n => cls.Features.First(p => p.Fqn == n)).ToArray();
         var columns = features.Select(x => f.Column(x.Fqn)).ToArray();

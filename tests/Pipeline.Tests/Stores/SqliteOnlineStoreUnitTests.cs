@@ -37,7 +37,7 @@ public sealed class SqliteOnlineStoreUnitTests : IAsyncLifetime
             Encoding.UTF8.GetBytes($$$"""{"id": 123, "name": "{{{name}}}", "updated_at": 1700000000000000, "contact_info": {"phone_number": "1", "email_address": "{{{email}}}"}}"""),
             [new("X-Chalk-MessageType", "User"u8.ToArray())]);
         var resolved = new ResolverStep(_users).Process(b.Build(), timestampMicros);
-        _store.Write([(_users, resolved)]);
+        _store.Write([(_users, resolved.Features)]);
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class SqliteOnlineStoreUnitTests : IAsyncLifetime
                 [new("X-Chalk-MessageType", "User"u8.ToArray())]);
         var all = b.Build();
         // The same rows twice in one group, the second time later.
-        _store.Write([(_users, new ResolverStep(_users).Process(all, 1_000_000)), (_users, new ResolverStep(_users).Process(all, 1_000_000))]);
+        _store.Write([(_users, new ResolverStep(_users).Process(all, 1_000_000).Features), (_users, new ResolverStep(_users).Process(all, 1_000_000).Features)]);
 
         async Task<string?> Name(long id) => (await _store.GetAsync(_users.Class, id.ToString(System.Globalization.CultureInfo.InvariantCulture))) is { } json
             ? System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("user.full_name").GetString() : null;

@@ -119,7 +119,7 @@ public sealed class RedisStoresIntegrationTests : IAsyncLifetime
         var step = new ResolverStep(Defs.Resolvers.Single());
         var b = new MessageBatch.Builder();
         b.Append("users", 0, 0, 1_000_000, null, Payload(5, "five"));
-        await store.WriteAsync([(Defs.Resolvers.Single(), step.Process(b.Build(), 1_000_000))]);
+        await store.WriteAsync([(Defs.Resolvers.Single(), step.Process(b.Build(), 1_000_000).Features)]);
         (await store.GetAsync(User, "5")).Should().Contain("five");
         clock.Now = clock.Now.AddDays(31);
         (await store.GetAsync(User, "5")).Should().BeNull();
@@ -146,7 +146,7 @@ public sealed class RedisStoresIntegrationTests : IAsyncLifetime
             store.Display.Should().NotContain("s3cr3t-pw");
             var b = new MessageBatch.Builder();
             b.Append("users", 0, 0, 1, null, Payload(1, "one"));
-            await store.WriteAsync([(Defs.Resolvers.Single(), new ResolverStep(Defs.Resolvers.Single()).Process(b.Build(), 1))]);
+            await store.WriteAsync([(Defs.Resolvers.Single(), new ResolverStep(Defs.Resolvers.Single()).Process(b.Build(), 1).Features)]);
             (await store.GetAsync(User, "1")).Should().Contain("one");
         }
         RedisConnection.Parse($"redis://:s3cr3t-pw@127.0.0.1:{secured.Port}/2?tls=false").Display.Should().Be($"redis://***@127.0.0.1:{secured.Port}/2");
