@@ -13,18 +13,22 @@ namespace Sluice.Pipeline.Stores;
 /// <summary>
 /// The offline store (DESIGN.md section 4): Parquet files under <c>&lt;root&gt;/&lt;namespace&gt;/date=YYYY-MM-DD/</c>,
 /// one row per resolved message, columns = FQNs + <c>__ts__</c> (feature time, timestamp micros UTC) +
-/// <c>__resolver__</c>. Each batch is one row group; a file is closed (and so readable) when it reaches
+/// <c>__resolver__</c>. Batches are gathered into row groups of <see cref="RowGroupRows"/> rows; a file is closed (and so readable) when it reaches
 /// <see cref="MaxRowsPerFile"/> rows or <see cref="MaxFileAge"/>, and on dispose. Lists and structs are stored as JSON text.
 /// </summary>
 public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
 {
-    private sealed class OpenFile(Stream stream, ParquetWriter writer, ParquetSchema schema, DateTime opened)
+    private sealed class OpenFile(Stream stream, ParquetWriter writer, ParquetSchema schema, DateTime opened, ResolverPlan plan)
     {
         public Stream Stream { get; } = stream;
         public ParquetWriter Writer { get; } = writer;
         public ParquetSchema Schema { get; } = schema;
         public DateTime Opened { get; } = opened;
+        public ResolverPlan Plan { get; } = plan;
         public long Rows { get; set; }
+        /// <summary>Rows waiting for the next row group: batches and which of their rows.</summary>
+        public List<(RecordBatch Features, int[] Rows)> Pending { get; } = [];
+        public int PendingRows { get; set; }
     }
 
     private readonly Dictionary<string, OpenFile> _open = new(StringComparer.Ordinal);
@@ -38,6 +42,12 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
     /// <summary>Age after which a file is closed and a new one started.</summary>
     public TimeSpan MaxFileAge { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Rows per row group. Batches wait in memory until a group is full or the file closes (their rows are durable only
+    /// then anyway); one row group per 4,096-row batch spent a third of the writer's time on per-group overhead.
+    /// </summary>
+    public int RowGroupRows { get; init; } = 65_536;
+
     private readonly List<string> _closed = [];
 
     /// <summary>
@@ -50,29 +60,55 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
         var written = new List<string>();
         if (f.Length == 0) return written;
         var ts = (TimestampArray)f.Column("__ts__");
-        foreach (var day in Enumerable.Range(0, f.Length).GroupBy(r => Math.DivRem(ts.Values[r], 86_400_000_000L, out long rem) - (rem < 0 ? 1 : 0)))
+        foreach (var (dayNumber, rows) in ByDay(ts))
         {
-            var rows = day.ToList();
-            var date = DateOnly.FromDayNumber(DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber + (int)day.Key).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            var date = DateOnly.FromDayNumber(DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber + (int)dayNumber).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
             var dir = Path.Combine(root, plan.Class.Namespace, $"date={date}");
             var key = $"{dir}|{plan.Name}";
             var file = await OpenAsync(key, dir, plan, f, cancellationToken);
             written.Add(key);
-            using (var group = file.Writer.CreateRowGroup())
-            {
-                var fields = file.Schema.GetDataFields();
-                for (int c = 0; c < fields.Length - 1; c++)
-                {
-                    var name = fields[c].Name;
-                    var type = name == "__ts__" ? DataType.Timestamp : plan.Class.Features.First(x => x.Fqn == name).Type;
-                    await WriteColumn(group, fields[c], f.Column(name), rows, type);
-                }
-                await group.WriteAsync(fields[^1], Enumerable.Repeat(plan.Name, rows.Count).ToArray());
-            }
-            file.Rows += rows.Count;
+            file.Pending.Add((f, rows));
+            file.PendingRows += rows.Length;
+            file.Rows += rows.Length;
+            if (file.PendingRows >= RowGroupRows) await FlushAsync(file);
             if (file.Rows >= MaxRowsPerFile || DateTime.UtcNow - file.Opened >= MaxFileAge) await CloseAsync(key);
         }
         return written;
+    }
+
+    private static long Day(long micros) => Math.DivRem(micros, 86_400_000_000L, out long rem) - (rem < 0 ? 1 : 0);
+
+    /// <summary>The batch's rows by UTC day of their feature time; one group without a lookup when all share a day (the usual case).</summary>
+    private static IEnumerable<(long Day, int[] Rows)> ByDay(TimestampArray ts)
+    {
+        var values = ts.Values;
+        long first = Day(values[0]);
+        bool oneDay = true;
+        for (int r = 1; r < values.Length && oneDay; r++) oneDay = Day(values[r]) == first;
+        if (oneDay) return [(first, Enumerable.Range(0, values.Length).ToArray())];
+        var days = new long[values.Length];
+        for (int r = 0; r < days.Length; r++) days[r] = Day(values[r]);
+        return Enumerable.Range(0, days.Length).GroupBy(r => days[r]).Select(g => (g.Key, g.ToArray())).ToList();
+    }
+
+    /// <summary>Writes the file's waiting rows as one row group.</summary>
+    private static async Task FlushAsync(OpenFile file)
+    {
+        if (file.PendingRows == 0) return;
+        var plan = file.Plan;
+        using (var group = file.Writer.CreateRowGroup())
+        {
+            var fields = file.Schema.GetDataFields();
+            for (int c = 0; c < fields.Length - 1; c++)
+            {
+                var name = fields[c].Name;
+                var type = name == "__ts__" ? DataType.Timestamp : plan.Class.Features.First(x => x.Fqn == name).Type;
+                await WriteColumn(group, fields[c], file.Pending.Select(p => (p.Features.Column(name), p.Rows)).ToList(), file.PendingRows, type);
+            }
+            await group.WriteAsync(fields[^1], Enumerable.Repeat(plan.Name, file.PendingRows).ToArray());
+        }
+        file.Pending.Clear();
+        file.PendingRows = 0;
     }
 
     /// <summary>The keys of the files closed (complete and renamed) since the last call.</summary>
@@ -112,7 +148,7 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
         var path = Path.Combine(dir, $"part-{plan.Name}-{DateTime.UtcNow:yyyyMMddHHmmss}-{_instance}-{Interlocked.Increment(ref _sequence):D5}.parquet");
         var stream = File.Create(path + ".tmp");
         var writer = await ParquetWriter.CreateAsync(schema, stream, cancellationToken: ct);
-        return _open[key] = new OpenFile(stream, writer, schema, DateTime.UtcNow);
+        return _open[key] = new OpenFile(stream, writer, schema, DateTime.UtcNow, plan);
     }
 
     private static ParquetField ParquetFieldOf(string name, DataType t) => t.Kind switch
@@ -126,62 +162,62 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
         _ => new DataField(name, typeof(string), isNullable: true), // strings; lists and structs as JSON text
     };
 
-    private static async Task WriteColumn(ParquetRowGroupWriter group, DataField field, IArrowArray column, List<int> rows, DataType type)
+    /// <summary>One column of a row group, gathered from the selected rows of several batches.</summary>
+    private static async Task WriteColumn(ParquetRowGroupWriter group, DataField field, List<(IArrowArray Column, int[] Rows)> parts, int count, DataType type)
     {
         switch (type.Kind)
         {
             case TypeKind.Int64 or TypeKind.Enum:
-                await group.WriteAsync(field, (ReadOnlyMemory<long?>)Gather(rows, column, ((Int64Array)column).Values.ToArray()));
+                await group.WriteAsync(field, (ReadOnlyMemory<long?>)Gather(parts, count, (c, r) => ((Int64Array)c).Values[r]));
                 break;
             case TypeKind.Float64:
-                await group.WriteAsync(field, (ReadOnlyMemory<double?>)Gather(rows, column, ((DoubleArray)column).Values.ToArray()));
+                await group.WriteAsync(field, (ReadOnlyMemory<double?>)Gather(parts, count, (c, r) => ((DoubleArray)c).Values[r]));
                 break;
             case TypeKind.Bool:
-                var bools = (BooleanArray)column;
-                await group.WriteAsync(field, (ReadOnlyMemory<bool?>)Gather(rows, r => bools.GetValue(r)));
+                await group.WriteAsync(field, (ReadOnlyMemory<bool?>)Gather(parts, count, (c, r) => ((BooleanArray)c).GetValue(r)!.Value));
                 break;
             case TypeKind.Timestamp:
-                var ts = ((TimestampArray)column).Values;
-                var times = new DateTime?[rows.Count];
-                for (int i = 0; i < times.Length; i++)
-                    if (!column.IsNull(rows[i])) times[i] = new DateTime(DateTime.UnixEpoch.Ticks + ts[rows[i]] * 10, DateTimeKind.Utc);
-                await group.WriteAsync(field, (ReadOnlyMemory<DateTime?>)times);
+                await group.WriteAsync(field, (ReadOnlyMemory<DateTime?>)Gather(parts, count,
+                    (c, r) => new DateTime(DateTime.UnixEpoch.Ticks + ((TimestampArray)c).Values[r] * 10, DateTimeKind.Utc)));
                 break;
             case TypeKind.Date:
                 int epoch = DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
-                var days = ((Date32Array)column).Values;
-                var dates = new DateOnly?[rows.Count];
-                for (int i = 0; i < dates.Length; i++)
-                    if (!column.IsNull(rows[i])) dates[i] = DateOnly.FromDayNumber(epoch + days[rows[i]]);
-                await group.WriteAsync(field, (ReadOnlyMemory<DateOnly?>)dates);
+                await group.WriteAsync(field, (ReadOnlyMemory<DateOnly?>)Gather(parts, count, (c, r) => DateOnly.FromDayNumber(epoch + ((Date32Array)c).Values[r])));
                 break;
             case TypeKind.Bytes:
-                var bytes = (BinaryArray)column;
-                await group.WriteAsync(field, Gather(rows, r => column.IsNull(r) ? null! : bytes.GetBytes(r).ToArray()));
+                await group.WriteAsync(field, GatherObjects(parts, count, (c, r) => ((BinaryArray)c).GetBytes(r).ToArray()));
                 break;
             case TypeKind.String:
-                var strings = (StringArray)column;
-                await group.WriteAsync(field, Gather(rows, r => strings.GetString(r)!));
+                await group.WriteAsync(field, GatherObjects(parts, count, (c, r) => ((StringArray)c).GetString(r)!));
                 break;
             default:
-                await group.WriteAsync(field, Gather(rows, r => column.IsNull(r) ? null! : FeatureJson.ToJson(column, r, type)));
+                await group.WriteAsync(field, GatherObjects(parts, count, (c, r) => FeatureJson.ToJson(c, r, type)));
                 break;
         }
     }
 
-    /// <summary>The selected rows of a primitive column, null where the column is null.</summary>
-    private static T?[] Gather<T>(List<int> rows, IArrowArray column, T[] values) where T : struct
+    /// <summary>The selected rows of a primitive column across batches, null where the column is null.</summary>
+    private static T?[] Gather<T>(List<(IArrowArray Column, int[] Rows)> parts, int count, Func<IArrowArray, int, T> value) where T : struct
     {
-        var result = new T?[rows.Count];
-        for (int i = 0; i < result.Length; i++)
-            if (!column.IsNull(rows[i])) result[i] = values[rows[i]];
+        var result = new T?[count];
+        int i = 0;
+        foreach (var (column, rows) in parts)
+            foreach (var r in rows)
+            {
+                if (!column.IsNull(r)) result[i] = value(column, r);
+                i++;
+            }
         return result;
     }
 
-    private static T[] Gather<T>(List<int> rows, Func<int, T> value)
+    /// <summary>The selected rows of a reference-typed column across batches, null where the column is null.</summary>
+    private static T[] GatherObjects<T>(List<(IArrowArray Column, int[] Rows)> parts, int count, Func<IArrowArray, int, T> value) where T : class
     {
-        var result = new T[rows.Count];
-        for (int i = 0; i < result.Length; i++) result[i] = value(rows[i]);
+        var result = new T[count];
+        int i = 0;
+        foreach (var (column, rows) in parts)
+            foreach (var r in rows)
+                result[i++] = column.IsNull(r) ? null! : value(column, r);
         return result;
     }
 
@@ -189,6 +225,7 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
     {
         var file = _open[key];
         _open.Remove(key);
+        await FlushAsync(file);
         await file.Writer.DisposeAsync();
         var path = ((FileStream)file.Stream).Name;
         await file.Stream.DisposeAsync();
