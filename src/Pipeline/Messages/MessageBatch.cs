@@ -134,7 +134,7 @@ public sealed class MessageBatch
         public MessageBatch Build()
         {
             int n = Length;
-            var columns = new IArrowArray[] { _topic.Build(), _partition.Build(), _offset.Build(), _timestamp.Build(), _key.Build(), _value.Build(), _headers.Build() };
+            var columns = new IArrowArray[] { _topic.Build(), _partition.Build(ManagedMemoryAllocator.Shared), _offset.Build(), _timestamp.Build(), _key.Build(), _value.Build(), _headers.Build() };
             _partition.Clear();
             return new MessageBatch(new RecordBatch(Schema, columns, n));
         }

@@ -24,7 +24,7 @@ public static class RecordingFile
         if (IsArrows(path))
         {
             await using var stream = File.OpenRead(path);
-            using var reader = new ArrowStreamReader(stream);
+            using var reader = new ArrowStreamReader(stream, ManagedMemoryAllocator.Shared);
             while (await reader.ReadNextRecordBatchAsync(cancellationToken) is { } batch)
                 yield return MessageBatch.From(batch);
             yield break;
