@@ -32,15 +32,21 @@ internal static class RedisBenchmark
             await using var raw = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{server.Port},allowAdmin=true");
 
             Console.Error.WriteLine("redis: ceiling (pipelined HSETs of the same rows)...");
+            var cpu = Cpu(server);
             double ceiling = await Ceiling(plain, recording, raw.GetDatabase());
+            Console.Error.WriteLine($"  {cpu()}");
             await raw.GetServer($"127.0.0.1:{server.Port}").FlushAllDatabasesAsync();
 
             Console.Error.WriteLine("redis: users resolver, no dedup...");
+            cpu = Cpu(server);
             double noDedup = await Replay(plain, recording, server.Uri, dir, messages);
+            Console.Error.WriteLine($"  {cpu()}");
             await raw.GetServer($"127.0.0.1:{server.Port}").FlushAllDatabasesAsync();
 
             Console.Error.WriteLine("redis: users resolver, dedup on Redis...");
+            cpu = Cpu(server);
             double withDedup = await Replay(deduped, recording, server.Uri, dir, messages);
+            Console.Error.WriteLine($"  {cpu()}");
 
             var report = new
             {
@@ -60,6 +66,14 @@ internal static class RedisBenchmark
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>Starts counting CPU; the returned function reports client and server CPU seconds since.</summary>
+    private static Func<string> Cpu(RedisServerProcess server)
+    {
+        var client0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var server0 = server.CpuTime();
+        return () => $"CPU: client {(Process.GetCurrentProcess().TotalProcessorTime - client0).TotalSeconds:F2} s, redis-server {(server.CpuTime() - server0).TotalSeconds:F2} s";
     }
 
     private static CompiledDefinitions Compile(string yaml) =>

@@ -75,6 +75,22 @@ public sealed class RedisServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>CPU time the server has used so far (Linux /proc; zero elsewhere): benchmarks split the work between client and server with it.</summary>
+    public TimeSpan CpuTime()
+    {
+        try
+        {
+            int pid = int.Parse(File.ReadAllText(PidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            long ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ
+        }
+        catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException or UnauthorizedAccessException)
+        {
+            return TimeSpan.Zero;
+        }
+    }
+
     /// <summary>Stops the server (SIGKILL: what it acknowledged is in its append-only file).</summary>
     public async Task StopAsync()
     {
