@@ -62,6 +62,9 @@ public sealed record GraphOptions(
 
     /// <summary>Age after which an offline file is closed, so its rows become durable and their positions committable.</summary>
     public TimeSpan OfflineFileAge { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Rows after which an offline file is closed. An open file's footer metadata grows with its rows, so this also bounds memory.</summary>
+    public long OfflineFileRows { get; init; } = 1_000_000;
 }
 
 /// <summary>
@@ -161,7 +164,7 @@ public static class StreamGraph
         await using var ownSink = options.Sink is null ? new FileSink(options.SinkDirectory) : null;
         await using var ownDeadLetters = options.DeadLetters is null ? new FileDeadLetters(options.DeadLetterPath) : null;
         IBatchTarget sinks = options.Sink ?? ownSink!, deadLetters = options.DeadLetters ?? ownDeadLetters!;
-        await using var offline = options.OfflineDirectory is null ? null : new ParquetOfflineStore(options.OfflineDirectory) { MaxFileAge = options.OfflineFileAge };
+        await using var offline = options.OfflineDirectory is null ? null : new ParquetOfflineStore(options.OfflineDirectory) { MaxFileAge = options.OfflineFileAge, MaxRowsPerFile = options.OfflineFileRows };
         using var metrics = new GraphMetrics(options.SampleEvery);
         using var feed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var blocks = new List<(string Name, IDataflowBlock Block)>();

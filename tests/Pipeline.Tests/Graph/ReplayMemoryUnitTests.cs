@@ -7,8 +7,8 @@ using Sluice.Pipeline.Messages;
 namespace Sluice.Pipeline.Tests.Graph;
 
 /// <summary>
-/// A 1,000,000-message replay into the embedded stores keeps its memory flat: the managed heap it peaks at is no larger
-/// than a 250,000-message replay's, within slack. Memory is bounded by block capacities and the commit group, not by
+/// A replay into the embedded stores keeps its memory flat: the live managed heap a 2,000,000-message replay peaks at is
+/// no larger than a 1,000,000-message replay's, within slack. Memory is bounded by block capacities and the commit group, not by
 /// the input. (Counts, not timings: it asserts no speed.)
 /// </summary>
 public sealed class ReplayMemoryUnitTests : IDisposable
@@ -52,22 +52,36 @@ public sealed class ReplayMemoryUnitTests : IDisposable
                   Transaction.submitted: F.from_unix_seconds(_.submitted / 1_000_000)
             """, "memory.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
         var options = new GraphOptions(Path.Combine(_dir, name + ".db"), Path.Combine(_dir, "sinks"), Path.Combine(_dir, "dead.jsonl"),
-            Path.Combine(_dir, name), Resolvers: ["get_transactions_stream"]);
+            Path.Combine(_dir, name), Resolvers: ["get_transactions_stream"])
+        {
+            // Memory is bounded by the block capacities, two online commit groups (one writing, one gathering) and the
+            // open offline file (Parquet.Net keeps what a file's footer needs until it closes). With 16,384-row groups
+            // and 131,072-row files both runs reach that bound: what is compared is whether memory grows past it.
+            CommitRows = 16_384,
+            OfflineFileRows = 131_072,
+        };
         GC.Collect();
         long peak = 0;
-        var result = await StreamGraph.RunAsync(defs, Generate(messages), options, (_, _) => peak = Math.Max(peak, GC.GetTotalMemory(false)));
+        int calls = 0;
+        // Live memory, not garbage awaiting a collection: every 8th fragment the heap is measured after a full collection.
+        var result = await StreamGraph.RunAsync(defs, Generate(messages), options, (_, _) =>
+        {
+            if (++calls % 8 == 0) peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true));
+        });
         var c = result.Resolvers["get_transactions_stream"];
         return (peak, c.Written);
     }
 
     [Fact]
-    public async Task A_million_message_replay_peaks_no_higher_than_a_quarter_million()
+    public async Task A_two_million_message_replay_peaks_no_higher_than_a_one_million_one()
     {
-        var small = await Replay(250_000, "small");
-        var large = await Replay(1_000_000, "large");
-        small.Resolved.Should().Be(250_000);
-        large.Resolved.Should().Be(1_000_000);
-        large.PeakBytes.Should().BeLessThan(small.PeakBytes * 3 / 2 + (64 << 20),
-            $"memory must not grow with the input (250k peaked at {small.PeakBytes >> 20} MB, 1M at {large.PeakBytes >> 20} MB)");
+        // Parquet.Net's buffer pools warm up over the first ~million rows written in a process (measured: live heap
+        // 25-34 MB after 250k messages, 63-77 MB after 1M, 82 MB after 2M), so the comparison starts past that.
+        var small = await Replay(1_000_000, "small");
+        var large = await Replay(2_000_000, "large");
+        small.Resolved.Should().Be(1_000_000);
+        large.Resolved.Should().Be(2_000_000);
+        large.PeakBytes.Should().BeLessThan(small.PeakBytes * 5 / 4 + (16 << 20),
+            $"memory must not grow with the input (1M peaked at {small.PeakBytes >> 20} MB, 2M at {large.PeakBytes >> 20} MB)");
     }
 }
