@@ -108,6 +108,27 @@ public sealed class RunCommandKafkaIntegrationTests : IDisposable
     }
 
     [Fact]
+    public async Task Ctrl_C_stops_the_run_after_committing_everything_it_read()
+    {
+        const int partitions = 4, n = 20_000;
+        _kafka.Cluster.CreateTopic("users", partitions);
+        foreach (var t in new[] { "users-dlq", "users-json", "users-ipc" }) _kafka.Cluster.CreateTopic(t, 1);
+        _kafka.Produce("users", Enumerable.Range(0, n).Select(i => (i % partitions, (string?)null, KafkaTestKit.User(i), new[] { ("X-Chalk-MessageType", "User") })));
+        using var run = Sluice("run", Defs(), "--resolver", "get_users_stream", "--online", "sqlite:" + Path.Combine(_dir, "online.db"),
+            "--offline", Path.Combine(_dir, "offline"));
+        _kafka.WaitFor("users-json", n, TimeSpan.FromSeconds(60)); // everything read and resolved; offline files still open
+        using (var interrupt = Process.Start("kill", ["-INT", run.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await interrupt.WaitForExitAsync();
+        var exited = run.WaitForExitAsync();
+        (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(60)))).Should().Be(exited, "Ctrl-C drains and exits");
+        var output = await run.StandardOutput.ReadToEndAsync();
+        run.ExitCode.Should().Be(0, await run.StandardError.ReadToEndAsync());
+        output.Should().Contain("get_users_stream");
+        _kafka.Committed("sluice/get_users_stream", "users", partitions).Should().Equal(Enumerable.Repeat((long)n / partitions, partitions));
+        Rows("user").Should().Be(n);
+        Directory.GetFiles(Path.Combine(_dir, "offline"), "*.tmp", SearchOption.AllDirectories).Should().BeEmpty("every offline file was closed");
+    }
+
+    [Fact]
     public async Task Record_writes_a_recording_that_replays_to_the_same_features()
     {
         _kafka.Cluster.CreateTopic("users", 2);
