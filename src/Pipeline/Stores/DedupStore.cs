@@ -35,3 +35,29 @@ internal static class DedupRule
         return (true, claim.MessageMicros > claimedAtMicros);
     }
 }
+
+/// <summary>
+/// When an embedded store may forget claims, so that a long run's store does not grow with every key it ever saw. A
+/// claim made at message time T with window W decides nothing for a message at time t with |t - T| >= W: once the newest
+/// message seen is 2W past T, the claim matters only to messages more than W behind the stream, which are treated as new.
+/// Pruning runs each time the stream advances half the largest window seen.
+/// </summary>
+internal sealed class DedupPruning
+{
+    private long _newest = long.MinValue, _window, _lastPrune = long.MinValue;
+
+    /// <summary>Notes the claims of a call; returns the horizon (claims made before it may go) when a prune is due, else null.</summary>
+    public long? Observe(IReadOnlyList<DedupClaim> claims)
+    {
+        foreach (var c in claims)
+        {
+            if (c.MessageMicros > _newest) _newest = c.MessageMicros;
+            if (c.WindowMicros > _window) _window = c.WindowMicros;
+        }
+        if (_window <= 0 || _newest == long.MinValue) return null;
+        if (_lastPrune == long.MinValue) _lastPrune = _newest;
+        if (_newest - _lastPrune < _window / 2) return null;
+        _lastPrune = _newest;
+        return _newest - 2 * _window;
+    }
+}

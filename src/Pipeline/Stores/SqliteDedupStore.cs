@@ -5,19 +5,34 @@ namespace Sluice.Pipeline.Stores;
 /// <summary>
 /// The embedded deduplication store (<see cref="IDedupStore"/>) in a SQLite file: table <c>dedup(key, position,
 /// claimed_at)</c>. Each call is one transaction, committed before it returns, so a claim is durable before its message
-/// can be acknowledged and a restarted pipeline sees every claim made before the crash.
+/// can be acknowledged and a restarted pipeline sees every claim made before the crash. Claims the stream has left
+/// behind are deleted (<see cref="DedupPruning"/>), so the file follows the window, not the run.
 /// </summary>
 public sealed class SqliteDedupStore : IDedupStore
 {
     private readonly SqliteFile _file;
     private readonly sqlite3_stmt _select;
     private readonly sqlite3_stmt _upsert;
+    private readonly sqlite3_stmt _prune;
+    private readonly DedupPruning _pruning = new();
 
     private SqliteDedupStore(SqliteFile file)
     {
         _file = file;
         _select = file.Prepare("SELECT position, claimed_at FROM dedup WHERE key = ?1");
         _upsert = file.Prepare("INSERT OR REPLACE INTO dedup (key, position, claimed_at) VALUES (?1, ?2, ?3)");
+        _prune = file.Prepare("DELETE FROM dedup WHERE claimed_at < ?1");
+    }
+
+    /// <summary>Keys held now.</summary>
+    internal long HeldKeys
+    {
+        get
+        {
+            using var cmd = _file.Connection.CreateCommand();
+            cmd.CommandText = "SELECT count(*) FROM dedup";
+            return (long)cmd.ExecuteScalar()!;
+        }
     }
 
     /// <summary>Opens (creating if needed) the store at <paramref name="path"/>.</summary>
@@ -52,6 +67,13 @@ public sealed class SqliteDedupStore : IDedupStore
                 raw.sqlite3_reset(_upsert);
                 if (rc != raw.SQLITE_DONE) throw _file.Error(rc, $"claiming a key for {c.Position}");
             }
+            if (_pruning.Observe(claims) is { } horizon)
+            {
+                _file.Check(raw.sqlite3_bind_int64(_prune, 1, horizon), "binding the prune horizon");
+                int rc = raw.sqlite3_step(_prune);
+                raw.sqlite3_reset(_prune);
+                if (rc != raw.SQLITE_DONE) throw _file.Error(rc, "deleting claims the stream has left behind");
+            }
         });
         return Task.FromResult(result);
     }
@@ -61,6 +83,7 @@ public sealed class SqliteDedupStore : IDedupStore
     {
         _select.Dispose();
         _upsert.Dispose();
+        _prune.Dispose();
         await _file.Connection.DisposeAsync();
     }
 }

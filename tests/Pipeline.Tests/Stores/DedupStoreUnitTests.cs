@@ -52,4 +52,18 @@ public sealed class DedupStoreUnitTests : IDisposable
             (await store.ClaimAsync([Claim("7", "t/0/0", 0)])).Should().Equal([true]);
         }
     }
+
+    [Theory, MemberData(nameof(Stores))]
+    public async Task Claims_the_stream_has_left_two_windows_behind_are_forgotten(string kind)
+    {
+        await using var store = await Open(kind);
+        long Held() => store switch { InMemoryDedupStore m => m.HeldKeys, SqliteDedupStore q => q.HeldKeys, _ => -1 };
+        await store.ClaimAsync(Enumerable.Range(0, 100).Select(i => Claim($"old{i}", $"t/0/{i}", 0)).ToList());
+        await store.ClaimAsync([Claim("mid", "t/0/100", 30 * Hour)]);
+        Held().Should().Be(101, "30h is within two 24h windows of the old claims");
+        (await store.ClaimAsync([Claim("new", "t/0/101", 49 * Hour)])).Should().Equal([true]);
+        Held().Should().Be(2, "the claims made at 0 are more than 48h behind the newest message");
+        (await store.ClaimAsync([Claim("mid", "t/0/102", 55 * Hour)])).Should().Equal([true], "25h after mid's claim: outside its window");
+        (await store.ClaimAsync([Claim("new", "t/0/103", 50 * Hour)])).Should().Equal([false], "recent claims stay");
+    }
 }
