@@ -318,7 +318,7 @@ internal static class CliApp
                     long m = progress.Values.Sum(x => x.Messages);
                     stderr.Write($"\r{m:N0} messages ({m / Math.Max(sw.Elapsed.TotalSeconds, 1e-9):N0}/s), {progress.Values.Sum(x => x.Counts.Written):N0} written, {progress.Values.Sum(x => x.Counts.ParseFailed + x.Counts.Failed):N0} dead-lettered   ");
                 }
-            }, ct);
+            }, warning => { lock (progress) stderr.WriteLine($"{(live ? "\n" : "")}warning: {warning}"); }, ct);
         }
         catch (Confluent.Kafka.KafkaException e)
         {

@@ -18,9 +18,12 @@ public static class KafkaRunner
     public static IReadOnlyList<ResolverPlan> Resolvers(CompiledDefinitions definitions, string? environment, IReadOnlyCollection<string>? only = null) =>
         definitions.Resolvers.Where(r => r.Source.Kind.Value == "kafka" && r.RunsIn(environment) && (only is null || only.Contains(r.Name))).ToList();
 
-    /// <summary>Runs the resolvers; returns each one's outcome counts.</summary>
+    /// <summary>
+    /// Runs the resolvers; returns each one's outcome counts. <c>progress</c> hears (resolver, messages, counts) as they
+    /// go; <c>warn</c> hears what went wrong without stopping the run (offset commits the broker refused).
+    /// </summary>
     public static async Task<IReadOnlyDictionary<string, OutcomeCounts>> RunAsync(CompiledDefinitions definitions, GraphOptions options,
-        KafkaSourceOptions sourceOptions, Action<string, long, OutcomeCounts>? progress = null, CancellationToken stop = default)
+        KafkaSourceOptions sourceOptions, Action<string, long, OutcomeCounts>? progress = null, Action<string>? warn = null, CancellationToken stop = default)
     {
         var plans = Resolvers(definitions, options.Environment, options.Resolvers);
         if (plans.Count == 0) throw new InvalidOperationException("no Kafka resolver to run" + (options.Environment is null ? "" : $" in environment '{options.Environment}'"));
@@ -29,7 +32,7 @@ public static class KafkaRunner
         {
             try
             {
-                return await RunOneAsync(definitions, plan, options, sourceOptions, progress, stopAll.Token);
+                return await RunOneAsync(definitions, plan, options, sourceOptions, progress, warn, stopAll.Token);
             }
             catch
             {
@@ -41,7 +44,7 @@ public static class KafkaRunner
     }
 
     private static async Task<(string Name, OutcomeCounts Counts)> RunOneAsync(CompiledDefinitions definitions, ResolverPlan plan, GraphOptions options,
-        KafkaSourceOptions sourceOptions, Action<string, long, OutcomeCounts>? progress, CancellationToken stop)
+        KafkaSourceOptions sourceOptions, Action<string, long, OutcomeCounts>? progress, Action<string>? warn, CancellationToken stop)
     {
         await using var source = new KafkaSource(plan, sourceOptions);
         await using var sink = new KafkaSink(definitions, new FileSink(options.SinkDirectory));
@@ -59,6 +62,9 @@ public static class KafkaRunner
         var result = await StreamGraph.RunAsync(definitions, source.ReadAsync(stop), graphOptions,
             progress is null ? null : (messages, counts) => progress(plan.Name, messages, counts[plan.Name]), CancellationToken.None);
         if (source.Fault is { } fault) throw new InvalidOperationException($"resolver {plan.Name}: the Kafka consumer failed: {fault.Message}", fault);
+        if (source.FailedCommits > 0)
+            warn?.Invoke($"resolver {plan.Name}: the broker refused {source.FailedCommits} offset commit(s) (last: {source.LastCommitError}); "
+                + "they were retried, and a partition that moved meanwhile is read again from its last commit by its next owner");
         return (plan.Name, result.Resolvers[plan.Name]);
     }
 }

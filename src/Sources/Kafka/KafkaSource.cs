@@ -104,9 +104,6 @@ public sealed class KafkaSource : IAsyncDisposable
             .Build();
     }
 
-    /// <summary>The topic read.</summary>
-    public string Topic => _settings.Topic;
-
     /// <summary>Messages consumed so far.</summary>
     public long Consumed => Interlocked.Read(ref _consumed);
 
@@ -132,9 +129,6 @@ public sealed class KafkaSource : IAsyncDisposable
     /// <summary>The graph's report that <paramref name="topic"/>/<paramref name="partition"/> may be committed up to <paramref name="next"/>.</summary>
     public void Committable(string topic, int partition, long next) =>
         _committable.AddOrUpdate(new TopicPartition(topic, partition), next, (_, old) => Math.Max(old, next));
-
-    /// <summary>Stops reading.</summary>
-    public void Stop() => _stop.Cancel();
 
     private void Consume()
     {
