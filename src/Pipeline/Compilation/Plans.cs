@@ -14,6 +14,9 @@ public sealed record FeatureClassPlan(string Name, string Namespace, IReadOnlyLi
     public FeaturePlan Primary => Features.First(f => f.Primary);
     /// <summary>The feature-time feature, if declared.</summary>
     public FeaturePlan? FeatureTime => Features.FirstOrDefault(f => f.FeatureTime);
+
+    /// <summary>When a value written at <paramref name="nowMicros"/> expires (<c>max_staleness</c> after the write); null when it never does.</summary>
+    public long? ExpiresAt(long nowMicros) => MaxStaleness is { } s ? nowMicros + (long)(s.TotalMilliseconds * 1000) : null;
 }
 
 /// <summary>One output feature of a resolver and the expression that computes it.</summary>
@@ -42,6 +45,10 @@ public sealed record ResolverPlan(
     IReadOnlyList<string>? Environments,
     bool IncludeMessageEnvelope)
 {
+    /// <summary>The header filters by header name: several filters on one name widen its set of accepted values.</summary>
+    public IReadOnlyList<(string Name, byte[][] Values)> HeaderFiltersByName =>
+        HeaderFilters.GroupBy(f => f.Name, StringComparer.Ordinal).Select(g => (g.Key, g.SelectMany(f => f.Values).ToArray())).ToList();
+
     /// <summary>Whether the resolver runs in <paramref name="environment"/> (all run when none is listed or none is active).</summary>
     public bool RunsIn(string? environment) => Environments is null || environment is null || Environments.Contains(environment);
 }

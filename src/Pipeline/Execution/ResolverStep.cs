@@ -25,9 +25,7 @@ public sealed class ResolverStep
     public ResolverStep(ResolverPlan plan)
     {
         _plan = plan;
-        // Several filters on one header name widen its set of accepted values.
-        _filters = plan.HeaderFilters.GroupBy(f => f.Name, StringComparer.Ordinal)
-            .Select(g => (Encoding.UTF8.GetBytes(g.Key), g.SelectMany(f => f.Values).ToArray())).ToArray();
+        _filters = plan.HeaderFiltersByName.Select(f => (Encoding.UTF8.GetBytes(f.Name), f.Values)).ToArray();
         if (plan.Source.Options.TryGetValue("late_arrival_deadline", out var late) && Durations.TryParse(late.Value) is { } d)
             _lateMicros = (long)(d.TotalMilliseconds * 1000);
         if (plan.Parse is null) _parse = ParseKernel.For(plan.MessageType);

@@ -63,7 +63,7 @@ public sealed record GraphOptions(
     /// <summary>Age after which an offline file is closed, so its rows become durable and their positions committable.</summary>
     public TimeSpan OfflineFileAge { get; init; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Rows after which an offline file is closed. An open file's footer metadata grows with its rows, so this also bounds memory.</summary>
+    /// <summary>Rows after which an offline file is closed (its rows then become durable and their positions committable).</summary>
     public long OfflineFileRows { get; init; } = 1_000_000;
 }
 

@@ -58,7 +58,7 @@ public sealed class SqliteOnlineStore : IOnlineStore
     {
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         var staged = group.Where(x => x.Features.Length > 0)
-            .Select(x => (x.Plan, x.Features, ExpiresAt: x.Plan.Class.MaxStaleness is { } st ? now + (long)(st.TotalMilliseconds * 1000) : (long?)null))
+            .Select(x => (x.Plan, x.Features, ExpiresAt: x.Plan.Class.ExpiresAt(now)))
             .ToList();
         if (staged.Count == 0) return;
         cancellationToken.ThrowIfCancellationRequested();

@@ -97,7 +97,7 @@ public sealed class RedisOnlineStore : IOnlineStore
     {
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         var calls = group.Where(x => x.Features.Length > 0)
-            .SelectMany(x => Calls(x.Plan, x.Features, x.Plan.Class.MaxStaleness is { } s ? now + (long)(s.TotalMilliseconds * 1000) : null)).ToList();
+            .SelectMany(x => Calls(x.Plan, x.Features, x.Plan.Class.ExpiresAt(now))).ToList();
         if (calls.Count == 0) return;
         await RedisRetry.RunAsync("online store", _redis, async () =>
         {

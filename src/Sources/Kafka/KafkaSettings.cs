@@ -51,6 +51,16 @@ public sealed class KafkaSettings
         return config;
     }
 
+    /// <summary>
+    /// <paramref name="defaults"/> with this source's client settings laid over them, so that what the user set
+    /// (additional_kafka_args such as auto.offset.reset or session.timeout.ms included) wins over Sluice's defaults.
+    /// </summary>
+    public T Over<T>(T defaults, string clientName) where T : ClientConfig
+    {
+        foreach (var (key, value) in Client(clientName)) defaults.Set(key, value);
+        return defaults;
+    }
+
     /// <summary>The consumer group of <paramref name="resolver"/>: the group id prefix plus its name.</summary>
     public string GroupId(ResolverPlan resolver) => (Option("group_id_prefix") ?? "sluice/") + resolver.Name;
 }

@@ -66,8 +66,8 @@ public sealed class KafkaSource : IAsyncDisposable
         _plan = plan;
         _settings = new KafkaSettings(plan.Source);
         _options = options ?? new KafkaSourceOptions();
-        _filters = plan.HeaderFilters.GroupBy(f => f.Name, StringComparer.Ordinal).Select(g => (g.Key, g.SelectMany(f => f.Values).ToArray())).ToArray();
-        var config = new ConsumerConfig(_settings.Client(plan.Name))
+        _filters = plan.HeaderFiltersByName.ToArray();
+        var config = _settings.Over(new ConsumerConfig
         {
             GroupId = _settings.GroupId(plan),
             EnableAutoCommit = false,
@@ -76,9 +76,7 @@ public sealed class KafkaSource : IAsyncDisposable
             // Incremental rebalancing: a member gives up only the partitions that move, and commits them while the group
             // is stable (an eager revocation commits while the broker reports "rebalance in progress").
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
-        };
-        // additional_kafka_args win over these defaults (e.g. auto.offset.reset, session.timeout.ms).
-        foreach (var (key, value) in _settings.Client(plan.Name)) config.Set(key, value);
+        }, plan.Name);
         _consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetPartitionsAssignedHandler((_, assigned) =>
             {

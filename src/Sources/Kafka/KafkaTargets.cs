@@ -21,8 +21,7 @@ internal sealed class KafkaProducers : IDisposable
         {
             if (_producers.TryGetValue(settings.Name, out var p)) return p;
             KafkaNative.EnsureLoaded();
-            var config = new ProducerConfig(settings.Client(clientName)) { EnableIdempotence = true, Acks = Acks.All, LingerMs = 5 };
-            foreach (var (key, value) in settings.Client(clientName)) config.Set(key, value);
+            var config = settings.Over(new ProducerConfig { EnableIdempotence = true, Acks = Acks.All, LingerMs = 5 }, clientName);
             return _producers[settings.Name] = new ProducerBuilder<byte[]?, byte[]?>(config).Build();
         }
     }
@@ -33,14 +32,17 @@ internal sealed class KafkaProducers : IDisposable
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int pending = 1; // released after the last Produce, so that an early report cannot finish the batch
         Exception? failure = null;
+        // One of the pending parts is done: the last one completes the batch, with the first failure if any.
+        void Release()
+        {
+            if (Interlocked.Decrement(ref pending) != 0) return;
+            if (failure is null) done.TrySetResult();
+            else done.TrySetException(new InvalidOperationException($"producing to topic '{topic}' failed: {failure.Message}", failure));
+        }
         void Report(DeliveryReport<byte[]?, byte[]?> r)
         {
             if (r.Error.IsError) Interlocked.CompareExchange(ref failure, new KafkaException(r.Error), null);
-            if (Interlocked.Decrement(ref pending) == 0)
-            {
-                if (failure is null) done.TrySetResult();
-                else done.TrySetException(new InvalidOperationException($"producing to topic '{topic}' failed: {failure.Message}", failure));
-            }
+            Release();
         }
         foreach (var m in messages)
         {
@@ -58,11 +60,7 @@ internal sealed class KafkaProducers : IDisposable
                 }
             }
         }
-        if (Interlocked.Decrement(ref pending) == 0)
-        {
-            if (failure is null) done.TrySetResult();
-            else done.TrySetException(failure);
-        }
+        Release();
         return done.Task;
     }
 

@@ -54,9 +54,9 @@ public sealed class ReplayMemoryUnitTests : IDisposable
         var options = new GraphOptions(Path.Combine(_dir, name + ".db"), Path.Combine(_dir, "sinks"), Path.Combine(_dir, "dead.jsonl"),
             Path.Combine(_dir, name), Resolvers: ["get_transactions_stream"])
         {
-            // Memory is bounded by the block capacities, two online commit groups (one writing, one gathering) and the
-            // open offline file (Parquet.Net keeps what a file's footer needs until it closes). With 16,384-row groups
-            // and 131,072-row files both runs reach that bound: what is compared is whether memory grows past it.
+            // Memory is bounded by the block capacities, two online commit groups (one writing, one gathering), the open
+            // offline file's pending row group and Parquet.Net's buffer pools (which warm up, see below). With 16,384-row
+            // groups and 131,072-row files both runs reach that bound: what is compared is whether memory grows past it.
             CommitRows = 16_384,
             OfflineFileRows = 131_072,
         };
