@@ -54,6 +54,8 @@ public static class ErrorCodes
     public const string IncompatibleTypes = "SLU115";
     /// <summary>A function the catalogue names but that a later part of Sluice brings (e.g. proto_deserialize).</summary>
     public const string FunctionNotAvailable = "SLU116";
+    /// <summary>F.proto_deserialize names something that is not a protobuf message.</summary>
+    public const string UnknownProtoMessage = "SLU117";
 
     /// <summary>All codes with a short description, for docs and the uniqueness test.</summary>
     public static IReadOnlyList<(string Code, string Name)> All { get; } =

@@ -16,6 +16,19 @@ internal sealed class ConstKernel(Scalar value) : Kernel(value.Type)
     public override Value Evaluate(EvalContext ctx) => Value.Of(Scalar);
 }
 
+/// <summary>A sub-expression written more than once: evaluated once per batch, its column reused.</summary>
+internal sealed class SharedKernel(Kernel inner) : Kernel(inner.Type)
+{
+    public override Value Evaluate(EvalContext ctx)
+    {
+        ctx.Shared ??= [];
+        if (ctx.Shared.TryGetValue(this, out var v)) return v;
+        v = inner.Evaluate(ctx);
+        ctx.Shared[this] = v;
+        return v;
+    }
+}
+
 internal sealed class RootKernel(DataType type) : Kernel(type)
 {
     public override Value Evaluate(EvalContext ctx) => Value.Of(ctx.Root);

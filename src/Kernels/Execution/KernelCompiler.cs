@@ -8,18 +8,76 @@ namespace Sluice.Kernels.Execution;
 
 /// <summary>
 /// Lowers typed IR into a tree of kernels, choosing each implementation once. Sub-trees that do not read <c>_</c>
-/// are evaluated here, once, by their own kernels over a one-row batch, and become constants.
+/// are evaluated here, once, by their own kernels over a one-row batch, and become constants. A function call written
+/// twice in one expression (the seed's parse expression names <c>F.proto_deserialize(...)</c> in its condition and its
+/// result) becomes one kernel whose column is computed once per batch.
 /// </summary>
-internal static class KernelCompiler
+internal sealed class KernelCompiler
 {
-    public static Kernel Compile(BoundExpr e)
+    private readonly HashSet<string> _repeated = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Kernel> _shared = new(StringComparer.Ordinal);
+
+    private KernelCompiler(BoundExpr e) => FindRepeatedCalls(e, new HashSet<string>(StringComparer.Ordinal), _repeated);
+
+    public static Kernel Compile(BoundExpr e) => new KernelCompiler(e).CompileNode(e);
+
+    private Kernel CompileNode(BoundExpr e)
     {
+        string? key = null;
+        if (e is CallExpr && _repeated.Count > 0 && _repeated.Contains(key = Key(e)) && _shared.TryGetValue(key, out var done)) return done;
         var k = Lower(e);
-        if (k is ConstKernel || k is RootKernel || ReadsRoot(e)) return k;
-        var v = k.Evaluate(new EvalContext(new NullArray(1)));
-        var value = v.IsScalar ? v.Scalar!.Value : ArrowValues.GetRow(v.Array!, 0, k.Type);
-        return new ConstKernel(new Scalar(k.Type, value));
+        if (!(k is ConstKernel || k is RootKernel || ReadsRoot(e)))
+        {
+            var v = k.Evaluate(new EvalContext(new NullArray(1)));
+            var value = v.IsScalar ? v.Scalar!.Value : ArrowValues.GetRow(v.Array!, 0, k.Type);
+            k = new ConstKernel(new Scalar(k.Type, value));
+        }
+        else if (key is not null && _repeated.Contains(key)) _shared[key] = k = new SharedKernel(k);
+        return k;
     }
+
+    private static void FindRepeatedCalls(BoundExpr e, HashSet<string> seen, HashSet<string> repeated)
+    {
+        if (e is CallExpr c && !seen.Add(Key(c)))
+        {
+            repeated.Add(Key(c));
+            return; // its arguments repeat with it
+        }
+        foreach (var child in Children(e)) FindRepeatedCalls(child, seen, repeated);
+    }
+
+    private static IEnumerable<BoundExpr> Children(BoundExpr e) => e switch
+    {
+        FieldExpr f => [f.Target],
+        UnaryExpr u => [u.Operand],
+        BinaryExpr b => [b.Left, b.Right],
+        CastExpr c => [c.Operand],
+        CallExpr c => c.Arguments,
+        _ => [],
+    };
+
+    /// <summary>The expression's structure without source positions: equal keys compute equal columns.</summary>
+    private static string Key(BoundExpr e) => e switch
+    {
+        RootExpr => "_",
+        FieldExpr f => $"{Key(f.Target)}.{f.Name}",
+        LiteralExpr l => $"lit({l.Type}:{LiteralText(l.Value)})",
+        UnaryExpr u => $"{u.Op}({Key(u.Operand)})",
+        BinaryExpr b => $"{b.Op}({Key(b.Left)},{Key(b.Right)})",
+        CastExpr c => $"cast({Key(c.Operand)},{c.Type})",
+        CallExpr c => $"{c.Function.Name}({string.Join(",", c.Arguments.Select(Key))}):{c.Type}",
+        _ => throw new InvalidOperationException(e.GetType().Name),
+    };
+
+    private static string LiteralText(object? v) => v switch
+    {
+        null => "None",
+        byte[] b => "b" + Convert.ToHexString(b),
+        string s => "\"" + s.Replace("\"", "\\\"", StringComparison.Ordinal) + "\"",
+        double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        _ => v.ToString() ?? "",
+    };
 
     private static bool ReadsRoot(BoundExpr e) => e switch
     {
@@ -32,25 +90,25 @@ internal static class KernelCompiler
         _ => false,
     };
 
-    private static Kernel Lower(BoundExpr e) => e switch
+    private Kernel Lower(BoundExpr e) => e switch
     {
         RootExpr r => new RootKernel(r.Type),
         LiteralExpr l => new ConstKernel(new Scalar(l.Type, l.Value)),
-        FieldExpr f => new FieldKernel(Compile(f.Target), f.Index, f.Type),
-        CastExpr c => Conversions.CreateKernel(c.Operand.Type, c.Type, Compile(c.Operand)),
-        UnaryExpr { Op: UnaryOp.Not } u => new NotKernel(u.Type, Compile(u.Operand)),
+        FieldExpr f => new FieldKernel(CompileNode(f.Target), f.Index, f.Type),
+        CastExpr c => Conversions.CreateKernel(c.Operand.Type, c.Type, CompileNode(c.Operand)),
+        UnaryExpr { Op: UnaryOp.Not } u => new NotKernel(u.Type, CompileNode(u.Operand)),
         UnaryExpr u => u.Type.Kind == TypeKind.Int64
-            ? new NegateKernel<long>(u.Type, Compile(u.Operand))
-            : new NegateKernel<double>(u.Type, Compile(u.Operand)),
+            ? new NegateKernel<long>(u.Type, CompileNode(u.Operand))
+            : new NegateKernel<double>(u.Type, CompileNode(u.Operand)),
         BinaryExpr b => LowerBinary(b),
-        CallExpr c => c.Function.CreateKernel(c, c.Arguments.Select(Compile).ToArray()),
+        CallExpr c => c.Function.CreateKernel(c, c.Arguments.Select(CompileNode).ToArray()),
         _ => throw new InvalidOperationException(e.GetType().Name),
     };
 
-    private static Kernel LowerBinary(BinaryExpr b)
+    private Kernel LowerBinary(BinaryExpr b)
     {
-        var l = Compile(b.Left);
-        var r = Compile(b.Right);
+        var l = CompileNode(b.Left);
+        var r = CompileNode(b.Right);
         var operand = b.Left.Type.Kind == TypeKind.Null ? b.Right.Type : b.Left.Type;
         switch (b.Op)
         {

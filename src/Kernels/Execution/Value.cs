@@ -50,9 +50,16 @@ internal readonly struct Value
     }
 }
 
-/// <summary>The batch a plan runs over: the message column <c>_</c>.</summary>
+/// <summary>
+/// The batch a plan runs over: the message column <c>_</c>, the per-row errors kernels report (a row that does not
+/// decode becomes null and is named here), and the results of shared sub-expressions, computed once per batch.
+/// </summary>
 internal sealed class EvalContext(IArrowArray root)
 {
     public IArrowArray Root { get; } = root;
     public int Length { get; } = root.Length;
+    public List<Sluice.Kernels.Parsing.ParseError>? Errors { get; private set; }
+    public Dictionary<Kernel, Value>? Shared { get; set; }
+
+    public void RowError(int row, string path, string reason) => (Errors ??= []).Add(new(row, path, reason));
 }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Sluice.Kernels.Diagnostics;
 using Sluice.Kernels.Expressions.Syntax;
 using Sluice.Kernels.Functions;
+using Sluice.Kernels.Parsing;
 using Sluice.Kernels.Types;
 
 namespace Sluice.Kernels.Expressions;
@@ -11,6 +12,9 @@ public interface ITypeScope
 {
     /// <summary>The declared type with this (possibly dotted) name, or null.</summary>
     DataType? ResolveType(string name);
+
+    /// <summary>The protobuf message with this name (as <c>F.proto_deserialize</c> names it), or null.</summary>
+    ProtoMessage? ResolveProtoMessage(string name) => null;
 }
 
 /// <summary>
@@ -191,6 +195,14 @@ public sealed class Binder
             LiteralSyntax { Kind: LiteralKind.String, Value: string s } => s,
             _ => DottedName(arg),
         };
+        if (fn.Name == "proto_deserialize")
+        {
+            if (name is not null && _scope?.ResolveProtoMessage(name) is { } message) return new LiteralExpr(message, message.Type, arg.Span);
+            Error(ErrorCodes.UnknownProtoMessage, name is null
+                ? "F.proto_deserialize needs a protobuf message name here, e.g. F.proto_deserialize(_, acme.User)"
+                : $"'{name}' is not a protobuf message; list the .proto file that declares it under protos: and name the message (e.g. acme.User)", arg.Span);
+            return null;
+        }
         var type = name is null ? null : ResolveTypeName(name);
         if (type is null)
         {

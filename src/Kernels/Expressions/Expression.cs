@@ -57,6 +57,18 @@ public sealed class CompiledExpression
     /// <summary>Evaluates over a batch whose message column is <paramref name="root"/>; one result row per input row.</summary>
     public IArrowArray Evaluate(IArrowArray root) => _kernel.Evaluate(new EvalContext(root)).ToArray(root.Length);
 
+    /// <summary>
+    /// Evaluates, and names the rows a kernel could not decode (e.g. <c>F.proto_deserialize</c> of malformed bytes):
+    /// those rows are null in the result and listed in <paramref name="errors"/> by row index, in row order.
+    /// </summary>
+    public IArrowArray Evaluate(IArrowArray root, out IReadOnlyList<Parsing.ParseError> errors)
+    {
+        var ctx = new EvalContext(root);
+        var result = _kernel.Evaluate(ctx).ToArray(root.Length);
+        errors = ctx.Errors is { } e ? e.GroupBy(x => x.Index).Select(g => g.First()).OrderBy(x => x.Index).ToList() : [];
+        return result;
+    }
+
     /// <summary>Row reference evaluation (the oracle), for tests and row resolvers.</summary>
     public object? EvaluateRow(object? root) => RowInterpreter.Evaluate(Ir, root);
 }

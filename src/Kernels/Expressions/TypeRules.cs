@@ -26,6 +26,7 @@ internal static class TypeRules
     /// <summary>True when a value of <paramref name="from"/> may stand where <paramref name="to"/> is expected (by conversion).</summary>
     public static bool Converts(DataType from, DataType to) =>
         from.Kind == TypeKind.Null || from.SameShape(to) || (from.Kind == TypeKind.Int64 && to.Kind == TypeKind.Float64) ||
+        (from.Kind == TypeKind.Enum && to.Kind == TypeKind.Int64) ||
         (from.Kind == TypeKind.List && to.Kind == TypeKind.List && Converts(from.Element!, to.Element!));
 
     /// <summary>Wraps <paramref name="e"/> in a cast when its shape differs from <paramref name="to"/>.</summary>

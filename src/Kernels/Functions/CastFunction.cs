@@ -1,6 +1,7 @@
 using Sluice.Kernels.Diagnostics;
 using Sluice.Kernels.Execution;
 using Sluice.Kernels.Expressions;
+using Sluice.Kernels.Parsing;
 using Sluice.Kernels.Types;
 
 namespace Sluice.Kernels.Functions;
@@ -23,10 +24,30 @@ internal static class CastFunction
             (call, v) => Conversions.Row(v[0], call.Arguments[0].Type, call.Type),
             typeArgument: 1);
         yield return new Fn("proto_deserialize", "parse", ["bytes", "message_type"],
-            (ctx, a) => ctx.Error(ErrorCodes.FunctionNotAvailable,
-                "F.proto_deserialize arrives with protobuf message support (protos: in the definition file); it is not available yet"),
-            (call, k) => throw new InvalidOperationException("not bindable"),
-            (call, v) => throw new InvalidOperationException("not bindable"),
+            (ctx, a) =>
+            {
+                if (!Binding.Expect(ctx, a, 0, "bytes", TypeKind.Bytes)) return null;
+                // The binder resolves the type argument of this function to the protobuf schema itself.
+                var message = (ProtoMessage)((LiteralExpr)a[1]).Value!;
+                return Binding.Call(ctx, [Binding.To(a[0], DataType.Bytes)], message.Type.WithNullable(true), new ProtobufParseKernel(message));
+            },
+            (call, k) => new ProtoDeserializeKernel(call.Type, k[0], (ProtobufParseKernel)call.State!),
+            (call, v) =>
+            {
+                var kernel = (ProtobufParseKernel)call.State!;
+                var parsed = kernel.ParseColumn(new Arg(Value.Of(ParseKernel.Messages([(byte[]?)v[0]])), 1), 1, (_, _, _) => { });
+                return ArrowValues.GetRow(parsed, 0, call.Type);
+            },
             typeArgument: 1);
+    }
+}
+
+/// <summary>F.proto_deserialize over a column: malformed bytes become null and are reported as row errors.</summary>
+internal sealed class ProtoDeserializeKernel(DataType type, Kernel input, ProtobufParseKernel parser) : Kernel(type)
+{
+    public override Value Evaluate(EvalContext ctx)
+    {
+        var v = input.Evaluate(ctx);
+        return Value.Of(parser.ParseColumn(new Arg(v, ctx.Length), ctx.Length, ctx.RowError));
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Sluice.Kernels.Diagnostics;
 using Sluice.Kernels.Expressions;
+using Sluice.Kernels.Parsing;
 using Sluice.Kernels.Types;
 using Sluice.Pipeline.Definitions;
 
@@ -35,6 +36,7 @@ public sealed class DefinitionCompiler : ITypeScope
     private readonly Dictionary<string, MessageDef> _messageDefs;
     private readonly Dictionary<string, DataType?> _messageTypes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _resolving = new(StringComparer.Ordinal);
+    private ProtoCatalog _protos = ProtoCatalog.Empty;
 
     private DefinitionCompiler(DefinitionSet set)
     {
@@ -70,7 +72,9 @@ public sealed class DefinitionCompiler : ITypeScope
         return errors.Count == 0 ? compiled : null;
     }
 
-    DataType? ITypeScope.ResolveType(string name) => _messageDefs.ContainsKey(name) ? MessageType(name, null) : null;
+    DataType? ITypeScope.ResolveType(string name) => _messageDefs.ContainsKey(name) ? MessageType(name, null) : _protos.Type(name);
+
+    ProtoMessage? ITypeScope.ResolveProtoMessage(string name) => _protos.Message(name, out _);
 
     private void Error(string code, string message, SourceLocation at, string? resolver = null, string? feature = null) =>
         _errors.Add(new DefinitionDiagnostic(code, message, at, resolver, feature));
@@ -78,8 +82,9 @@ public sealed class DefinitionCompiler : ITypeScope
     private CompiledDefinitions Run()
     {
         foreach (var m in _set.Messages) MessageType(m.Name, null);
-        foreach (var p in _set.Protos)
-            Error(DefinitionErrorCodes.NotAvailable, "protos: protobuf message types arrive with protobuf support; they are not available yet", p.Location);
+        if (_set.Protos.Count > 0)
+            _protos = ProtoCatalog.Load(_set.Protos, Path.GetDirectoryName(Path.GetFullPath(_set.File)) ?? ".",
+                (message, at) => Error(DefinitionErrorCodes.ProtoFile, message, at));
         var sources = new Dictionary<string, SourceDef>(StringComparer.Ordinal);
         foreach (var s in _set.Sources)
         {
@@ -240,7 +245,8 @@ public sealed class DefinitionCompiler : ITypeScope
         }
         // Nullability is checked per message at run time; an int64 feeding a float64 feature is widened here, once,
         // so that the projection yields the feature's column type.
-        if (target is not null && ir.Type.Kind == TypeKind.Int64 && target.Kind == TypeKind.Float64) ir = TypeRules.Coerce(ir, target);
+        if (target is not null && (ir.Type.Kind, target.Kind) is (TypeKind.Int64, TypeKind.Float64) or (TypeKind.Enum, TypeKind.Int64))
+            ir = TypeRules.Coerce(ir, target);
         return Expression.Compile(ir);
     }
 
@@ -257,6 +263,7 @@ public sealed class DefinitionCompiler : ITypeScope
         }
 
         DataType? message = null;
+        ProtoMessage? protobuf = null;
         if (r.MessageType is { } mt)
         {
             message = mt.Value switch
@@ -268,9 +275,18 @@ public sealed class DefinitionCompiler : ITypeScope
             };
             if (message is null && !_messageDefs.ContainsKey(mt.Value))
             {
-                var s = Suggest(mt.Value, _messageDefs.Keys);
-                Error(DefinitionErrorCodes.UnknownMessageType,
-                    $"unknown message type '{mt.Value}'{(s is null ? "" : $"; did you mean '{s}'?")} (declared: {string.Join(", ", _messageDefs.Keys.Append("string").Append("bytes"))})", mt.Location, r.Name);
+                protobuf = _protos.Message(mt.Value, out var protoError);
+                message = protobuf?.Type;
+                if (protobuf is null && _protos.Candidates(mt.Value).Count > 0)
+                    Error(protoError!.Contains("contains itself", StringComparison.Ordinal) ? DefinitionErrorCodes.RecursiveType : DefinitionErrorCodes.UnsupportedFieldType,
+                        protoError, mt.Location, r.Name);
+                else if (protobuf is null)
+                {
+                    var known = _messageDefs.Keys.Concat(_protos.MessageNames).ToList();
+                    var s = Suggest(mt.Value, known);
+                    Error(DefinitionErrorCodes.UnknownMessageType,
+                        $"unknown message type '{mt.Value}'{(s is null ? "" : $"; did you mean '{s}'?")} (declared: {string.Join(", ", known.Append("string").Append("bytes"))})", mt.Location, r.Name);
+                }
             }
         }
 
@@ -356,7 +372,7 @@ public sealed class DefinitionCompiler : ITypeScope
         if (_errors.Count != errorsBefore || source is null || message is null || cls is null) return null;
         return new ResolverPlan(r.Name, source, message, parse, cls, outputs,
             r.HeaderFilters.Select(h => new HeaderFilterPlan(h.Name.Value, h.Values)).ToList(), dedupKey, window, sink,
-            r.SkipOnline, r.SkipOffline, r.Environments, r.IncludeMessageEnvelope);
+            r.SkipOnline, r.SkipOffline, r.Environments, r.IncludeMessageEnvelope, protobuf);
     }
 
     /// <summary>Every sink feature must be written by some resolver or derived in a class some resolver writes.</summary>

@@ -1,4 +1,5 @@
 using Sluice.Kernels.Expressions;
+using Sluice.Kernels.Parsing;
 using Sluice.Kernels.Types;
 using Sluice.Pipeline.Definitions;
 
@@ -28,7 +29,10 @@ public sealed record SinkPlan(string Target, IReadOnlyList<string> Fqns, string 
 /// <summary>A header filter: the header must equal one of the values.</summary>
 public sealed record HeaderFilterPlan(string Name, IReadOnlyList<byte[]> Values);
 
-/// <summary>An immutable, checked resolver: everything the block graph needs, no names left to look up.</summary>
+/// <summary>
+/// An immutable, checked resolver: everything the block graph needs, no names left to look up. <see cref="Protobuf"/>
+/// is the wire schema when the message type is a protobuf message (then messages are parsed from protobuf, not JSON).
+/// </summary>
 public sealed record ResolverPlan(
     string Name,
     SourceDef Source,
@@ -43,7 +47,8 @@ public sealed record ResolverPlan(
     bool SkipOnline,
     bool SkipOffline,
     IReadOnlyList<string>? Environments,
-    bool IncludeMessageEnvelope)
+    bool IncludeMessageEnvelope,
+    ProtoMessage? Protobuf = null)
 {
     /// <summary>The header filters by header name: several filters on one name widen its set of accepted values.</summary>
     public IReadOnlyList<(string Name, byte[][] Values)> HeaderFiltersByName =>

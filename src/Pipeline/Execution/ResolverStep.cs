@@ -28,7 +28,7 @@ public sealed class ResolverStep
         _filters = plan.HeaderFiltersByName.Select(f => (Encoding.UTF8.GetBytes(f.Name), f.Values)).ToArray();
         if (plan.Source.Options.TryGetValue("late_arrival_deadline", out var late) && Durations.TryParse(late.Value) is { } d)
             _lateMicros = (long)(d.TotalMilliseconds * 1000);
-        if (plan.Parse is null) _parse = ParseKernel.For(plan.MessageType);
+        if (plan.Parse is null) _parse = plan.Protobuf is { } proto ? new ProtobufParseKernel(proto) : ParseKernel.For(plan.MessageType);
     }
 
     /// <summary>The plan this step runs.</summary>
@@ -67,10 +67,17 @@ public sealed class ResolverStep
         }
         else
         {
-            var result = _plan.Parse!.Evaluate(values);
+            // A row the expression could not decode (e.g. malformed protobuf) failed to parse; a null it returned is a skip.
+            var result = _plan.Parse!.Evaluate(values, out var errors);
+            foreach (var e in errors)
+            {
+                outcomes[kept[e.Index]] = MessageOutcome.ParseFailed;
+                reasons[kept[e.Index]] = $"parse failed at {batch.Position(kept[e.Index])}: {(e.Path.Length == 0 ? "" : $"field '{e.Path}': ")}{e.Reason}";
+            }
             var good = new List<int>(kept.Count);
             for (int r = 0; r < result.Length; r++)
             {
+                if (outcomes[kept[r]] == MessageOutcome.ParseFailed) continue;
                 if (result.IsNull(r)) outcomes[kept[r]] = MessageOutcome.Skipped;
                 else good.Add(r);
             }
@@ -84,7 +91,14 @@ public sealed class ResolverStep
         var failed = new bool[rows.Count];
         foreach (var o in _plan.Outputs)
         {
-            var column = o.Expression.Evaluate(root);
+            var column = o.Expression.Evaluate(root, out var rowErrors);
+            foreach (var e in rowErrors)
+                if (!failed[e.Index])
+                {
+                    failed[e.Index] = true;
+                    outcomes[rows[e.Index]] = MessageOutcome.Failed;
+                    reasons[rows[e.Index]] = $"feature '{o.Feature.Fqn}': {(e.Path.Length == 0 ? "" : $"field '{e.Path}': ")}{e.Reason} (message at {batch.Position(rows[e.Index])})";
+                }
             if (!o.Feature.Type.IsNullable && column.NullCount > 0)
                 for (int r = 0; r < rows.Count; r++)
                     if (column.IsNull(r) && !failed[r])
