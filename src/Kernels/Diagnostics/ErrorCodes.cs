@@ -52,8 +52,7 @@ public static class ErrorCodes
     public const string InvalidCast = "SLU114";
     /// <summary>Branches or arguments that must share a type do not.</summary>
     public const string IncompatibleTypes = "SLU115";
-    /// <summary>A function the catalogue names but that a later part of Sluice brings (e.g. proto_deserialize).</summary>
-    public const string FunctionNotAvailable = "SLU116";
+    // SLU116 (a function not available yet) is retired: every catalogue function is available. It is not reused.
     /// <summary>F.proto_deserialize names something that is not a protobuf message.</summary>
     public const string UnknownProtoMessage = "SLU117";
 
