@@ -88,7 +88,8 @@ public sealed class ProtoCatalog
         foreach (var meta in model.GetTypes().OfType<MetaType>())
         {
             var members = meta.GetFields().ToDictionary(m => m.FieldNumber, m => m.Member);
-            catalog._presence[meta.GetSchemaTypeName()] = number => members.TryGetValue(number, out var m) ? Presence(m, nullability) : null;
+            if (catalog.FullName(meta.GetSchemaTypeName()) is not { } full) continue;
+            catalog._presence[full] = number => members.TryGetValue(number, out var m) ? Presence(m, nullability) : null;
         }
         var name = model[contract].GetSchemaTypeName();
         return catalog.Message(catalog.FullName(name) ?? name, out var error) ?? throw new ArgumentException(error);
