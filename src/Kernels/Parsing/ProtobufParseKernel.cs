@@ -37,13 +37,19 @@ public sealed class ProtobufParseKernel : ParseKernel
     {
         int n = messages.Length;
         var root = ColumnBuilder.Create(MessageType, n);
+        var texts = TextBuilders(root).ToArray();
+        ReserveText(texts, n);
         var reader = new Reader(_root);
         List<ParseError>? errors = null;
         List<int>? index = null;
+        var offsets = messages.ValueOffsets;
+        var bytes = messages.ValueBuffer.Span;
+        bool nulls = messages.NullCount > 0;
         for (int i = 0; i < n; i++)
         {
             int mark = root.Length;
-            var failure = messages.IsNull(i) ? new Failure("message has no value (a tombstone)") : reader.ParseInto(messages.GetBytes(i), root);
+            var failure = nulls && messages.IsNull(i) ? new Failure("message has no value (a tombstone)")
+                : reader.ParseInto(bytes[offsets[i]..offsets[i + 1]], root);
             if (failure is null)
             {
                 index?.Add(i);
@@ -57,7 +63,35 @@ public sealed class ProtobufParseKernel : ParseKernel
             }
             (errors ??= []).Add(failure.ToError(i));
         }
+        LearnText(texts, n);
         return new ParseResult(root.Build(), index?.ToArray(), (IReadOnlyList<ParseError>?)errors ?? []);
+    }
+
+    // Bytes per message of each string/bytes column in the last batch: the next batch reserves that much up front
+    // instead of doubling its way there (a doubling allocates about three times what the column ends up holding).
+    private double[] _textBytesPerMessage = [];
+
+    private static IEnumerable<BinaryBuilder> TextBuilders(ColumnBuilder b) => b switch
+    {
+        BinaryBuilder t => [t],
+        StructBuilder s => s.Children.SelectMany(TextBuilders),
+        ListBuilder l => TextBuilders(l.Child),
+        _ => [],
+    };
+
+    private void ReserveText(BinaryBuilder[] texts, int messages)
+    {
+        var hints = _textBytesPerMessage;
+        if (hints.Length != texts.Length) return;
+        for (int k = 0; k < texts.Length; k++) texts[k].Reserve((int)Math.Min(int.MaxValue / 2, hints[k] * messages * 1.1) + 64);
+    }
+
+    private void LearnText(BinaryBuilder[] texts, int messages)
+    {
+        if (messages == 0) return;
+        var hints = new double[texts.Length];
+        for (int k = 0; k < texts.Length; k++) hints[k] = (double)texts[k].DataLength / messages;
+        _textBytesPerMessage = hints; // a racy swap between threads is harmless: any batch's figures are a fine hint
     }
 
     /// <summary>
@@ -203,9 +237,161 @@ public sealed class ProtobufParseKernel : ParseKernel
 
         public Failure? ParseInto(ReadOnlySpan<byte> data, ColumnBuilder b)
         {
+            if (_root.Message.WellKnown == ProtoWellKnown.None)
+            {
+                int mark = b.Length;
+                if (Direct(data, 0, data.Length, _root, Unsafe.As<StructBuilder>(b))) return null;
+                b.Truncate(mark);
+            }
             var t = _tables[_root.Id];
             t.Reset();
             return Scan(data, 0, data.Length, _root, t) ?? Emit(data, _root, t, b);
+        }
+
+        /// <summary>
+        /// The one-pass path for what serializers write: fields in number order, each singular field once (repeated
+        /// ones consecutively). Appends straight into the builders; false (builders to be truncated by the caller)
+        /// hands the message to the exact two-phase path for anything else, including every error.
+        /// </summary>
+        private static bool Direct(ReadOnlySpan<byte> data, int pos, int end, Node node, StructBuilder sb)
+        {
+            var fields = node.Fields;
+            var children = sb.Children;
+            int next = 0, open = -1;
+            while (pos < end)
+            {
+                if (!Varint(data, ref pos, end, out ulong tag)) return false;
+                int wire = (int)(tag & 7);
+                ulong number = tag >> 3;
+                int slot = number - 1 < 536_870_911 ? node.Slot((int)number) : -2;
+                if (slot < 0)
+                {
+                    if (slot == -2 || !SkipValue(data, ref pos, end, wire)) return false;
+                    continue;
+                }
+                if (slot != open)
+                {
+                    if (open >= 0)
+                    {
+                        Unsafe.As<ListBuilder>(children[open]).EndList();
+                        open = -1;
+                    }
+                    if (slot < next) return false;
+                    for (; next < slot; next++) AppendAbsent(fields[next], children[next]);
+                    next = slot + 1;
+                }
+                var f = fields[slot];
+                var b = children[slot];
+                if (f.Repeated)
+                {
+                    open = slot;
+                    b = Unsafe.As<ListBuilder>(b).Child;
+                }
+                if (wire == 2)
+                {
+                    if (!Varint(data, ref pos, end, out ulong len) || len > (ulong)(end - pos)) return false;
+                    int start = pos;
+                    pos += (int)len;
+                    switch (f.Kind)
+                    {
+                        case ProtoKind.String:
+                            var text = data[start..pos];
+                            if (!IsAscii(text) && !Utf8.IsValid(text)) return false;
+                            Unsafe.As<BinaryBuilder>(b).Append(text);
+                            break;
+                        case ProtoKind.Bytes:
+                            Unsafe.As<BinaryBuilder>(b).Append(data[start..pos]);
+                            break;
+                        case ProtoKind.Message:
+                            var child = node.Children[slot]!;
+                            if (child.Message.WellKnown != ProtoWellKnown.None || !Direct(data, start, pos, child, Unsafe.As<StructBuilder>(b))) return false;
+                            break;
+                        default:
+                            if (!f.Repeated || AppendPacked(data, f, b, start, pos) is not null) return false;
+                            break;
+                    }
+                    continue;
+                }
+                if (wire == 0)
+                {
+                    if (!Varint(data, ref pos, end, out ulong v)) return false;
+                    switch (f.Kind)
+                    {
+                        case ProtoKind.Int64: Unsafe.As<PrimitiveBuilder<long>>(b).Append((long)v); continue;
+                        case ProtoKind.Int32 or ProtoKind.Enum: Unsafe.As<PrimitiveBuilder<long>>(b).Append((int)v); continue;
+                        case ProtoKind.UInt32: Unsafe.As<PrimitiveBuilder<long>>(b).Append((uint)v); continue;
+                        case ProtoKind.UInt64 when v <= long.MaxValue: Unsafe.As<PrimitiveBuilder<long>>(b).Append((long)v); continue;
+                        case ProtoKind.Bool: Unsafe.As<BoolBuilder>(b).Append(v != 0); continue;
+                        default:
+                            if (!DirectVarint(data, f, b, v)) return false;
+                            continue;
+                    }
+                }
+                if (!DirectFixed(data, ref pos, end, wire, f, b)) return false;
+            }
+            if (open >= 0) Unsafe.As<ListBuilder>(children[open]).EndList();
+            for (; next < fields.Length; next++) AppendAbsent(fields[next], children[next]);
+            sb.EndStruct();
+            return true;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static bool DirectVarint(ReadOnlySpan<byte> data, ProtoField f, ColumnBuilder b, ulong v) =>
+            AppendScalar(data, f, b, new Occurrence { Wire = 0, Value = v }) is null;
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static bool DirectFixed(ReadOnlySpan<byte> data, ref int pos, int end, int wire, ProtoField f, ColumnBuilder b)
+        {
+            var o = new Occurrence { Wire = wire };
+            switch (wire)
+            {
+                case 1:
+                    if (end - pos < 8) return false;
+                    o.Value = BinaryPrimitives.ReadUInt64LittleEndian(data.Slice(pos, 8));
+                    pos += 8;
+                    break;
+                case 5:
+                    if (end - pos < 4) return false;
+                    o.Value = BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(pos, 4));
+                    pos += 4;
+                    break;
+                default:
+                    return false;
+            }
+            return AppendScalar(data, f, b, in o) is null;
+        }
+
+        /// <summary>Short ASCII strings (most field values) checked inline, 8 bytes at a time.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static bool IsAscii(ReadOnlySpan<byte> s)
+        {
+            ulong bits = 0;
+            int i = 0;
+            for (; i + 8 <= s.Length; i += 8) bits |= BinaryPrimitives.ReadUInt64LittleEndian(s[i..]);
+            for (; i < s.Length; i++) bits |= s[i];
+            return (bits & 0x8080808080808080UL) == 0;
+        }
+
+        private static bool SkipValue(ReadOnlySpan<byte> data, ref int pos, int end, int wire)
+        {
+            switch (wire)
+            {
+                case 0: return Varint(data, ref pos, end, out _);
+                case 1: pos += 8; return pos <= end;
+                case 5: pos += 4; return pos <= end;
+                case 2:
+                    if (!Varint(data, ref pos, end, out ulong len) || len > (ulong)(end - pos)) return false;
+                    pos += (int)len;
+                    return true;
+                default: return false; // groups: the two-phase path skips them
+            }
+        }
+
+        private static void AppendAbsent(ProtoField f, ColumnBuilder b)
+        {
+            if (f.Repeated) Unsafe.As<ListBuilder>(b).EndList();
+            else if (f.HasPresence || f.Kind == ProtoKind.Message) b.AppendNull();
+            else AppendDefault(f, b);
         }
 
         private static Failure? Scan(ReadOnlySpan<byte> data, int pos, int end, Node node, Table t)
@@ -415,6 +601,7 @@ public sealed class ProtobufParseKernel : ParseKernel
             return null;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int WireOf(ProtoKind kind) => kind switch
         {
             ProtoKind.Double or ProtoKind.Fixed64 or ProtoKind.SFixed64 => 1,
@@ -431,7 +618,7 @@ public sealed class ProtobufParseKernel : ParseKernel
             0 => "varint", 1 => "64-bit", 2 => "length-delimited", 5 => "32-bit", _ => "group",
         };
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)] // keeps its error formatting out of the frames of the hot loops
         private static Failure? AppendScalar(ReadOnlySpan<byte> data, ProtoField f, ColumnBuilder b, in Occurrence o)
         {
             var kind = f.Kind;

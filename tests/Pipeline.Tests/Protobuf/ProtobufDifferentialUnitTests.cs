@@ -118,15 +118,52 @@ public class ProtobufDifferentialUnitTests
                 Serializer.Serialize(ms, u);
                 return ms.ToArray();
             }).ToArray();
-            var result = kernel.Parse(ParseKernel.Messages(wire));
+            // As serialized (fields in number order: the kernel's one-pass path) and with the fields in descending
+            // number order (a valid encoding of the same message: the two-phase path).
+            var reordered = wire.Select(Reorder).ToArray();
+            var result = kernel.Parse(ParseKernel.Messages(wire.Concat(reordered)));
             result.Errors.Should().BeEmpty();
             for (int i = 0; i < wire.Length; i++)
             {
                 var oracle = Serializer.Deserialize<PbUser>(wire[i].AsSpan());
-                var actual = ValueText.Format(ArrowValues.GetRow(result.Column, i, Schema.Type), Schema.Type);
                 var expected = ValueText.Format(Expected(oracle), Schema.Type);
-                actual.Should().Be(expected, $"message {i} ({Convert.ToHexString(wire[i])})");
+                ValueText.Format(ArrowValues.GetRow(result.Column, i, Schema.Type), Schema.Type).Should().Be(expected, $"message {i} ({Convert.ToHexString(wire[i])})");
+                ValueText.Format(ArrowValues.GetRow(result.Column, wire.Length + i, Schema.Type), Schema.Type).Should().Be(expected, $"reordered message {i}");
+                ValueText.Format(Expected(Serializer.Deserialize<PbUser>(reordered[i].AsSpan())), Schema.Type).Should().Be(expected, "protobuf-net reads the reordered bytes alike");
             }
         }, iter: 300);
+    }
+
+    /// <summary>The top-level fields stably sorted by descending field number (repeated elements keep their order).</summary>
+    private static byte[] Reorder(byte[] message)
+    {
+        var fields = new List<(ulong Number, byte[] Bytes)>();
+        int pos = 0;
+        while (pos < message.Length)
+        {
+            int start = pos;
+            ulong tag = Varint(message, ref pos);
+            switch (tag & 7)
+            {
+                case 0: Varint(message, ref pos); break;
+                case 1: pos += 8; break;
+                case 5: pos += 4; break;
+                case 2: int len = (int)Varint(message, ref pos); pos += len; break;
+                default: throw new InvalidOperationException($"wire type {tag & 7} at {start} in {Convert.ToHexString(message)}");
+            }
+            fields.Add((tag >> 3, message[start..pos]));
+        }
+        return fields.OrderByDescending(f => f.Number).SelectMany(f => f.Bytes).ToArray();
+    }
+
+    private static ulong Varint(byte[] data, ref int pos)
+    {
+        ulong v = 0;
+        for (int shift = 0; ; shift += 7)
+        {
+            byte b = data[pos++];
+            v |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80) return v;
+        }
     }
 }
