@@ -16,10 +16,20 @@ internal sealed class KernelCompiler
 {
     private readonly HashSet<string> _repeated = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Kernel> _shared = new(StringComparer.Ordinal);
+    private readonly Dictionary<object, int> _states = new(ReferenceEqualityComparer.Instance);
 
-    private KernelCompiler(BoundExpr e) => FindRepeatedCalls(e, new HashSet<string>(StringComparer.Ordinal), _repeated);
+    private KernelCompiler(BoundExpr e) => FindRepeatedCalls(e, new HashSet<string>(StringComparer.Ordinal));
 
-    public static Kernel Compile(BoundExpr e) => new KernelCompiler(e).CompileNode(e);
+    public static Kernel Compile(BoundExpr e) => Compile(e, out _);
+
+    /// <summary>Compiles; <paramref name="shared"/> counts the calls written more than once that now run once per batch.</summary>
+    public static Kernel Compile(BoundExpr e, out int shared)
+    {
+        var c = new KernelCompiler(e);
+        var kernel = c.CompileNode(e);
+        shared = c._shared.Count;
+        return kernel;
+    }
 
     private Kernel CompileNode(BoundExpr e)
     {
@@ -36,14 +46,14 @@ internal sealed class KernelCompiler
         return k;
     }
 
-    private static void FindRepeatedCalls(BoundExpr e, HashSet<string> seen, HashSet<string> repeated)
+    private void FindRepeatedCalls(BoundExpr e, HashSet<string> seen)
     {
         if (e is CallExpr c && !seen.Add(Key(c)))
         {
-            repeated.Add(Key(c));
+            _repeated.Add(Key(c));
             return; // its arguments repeat with it
         }
-        foreach (var child in Children(e)) FindRepeatedCalls(child, seen, repeated);
+        foreach (var child in Children(e)) FindRepeatedCalls(child, seen);
     }
 
     private static IEnumerable<BoundExpr> Children(BoundExpr e) => e switch
@@ -56,8 +66,11 @@ internal sealed class KernelCompiler
         _ => [],
     };
 
-    /// <summary>The expression's structure without source positions: equal keys compute equal columns.</summary>
-    private static string Key(BoundExpr e) => e switch
+    /// <summary>
+    /// The expression's structure without source positions: equal keys compute equal columns. What a function
+    /// precompiled from its literal arguments (a JSON path, a regex, a protobuf schema) counts by identity.
+    /// </summary>
+    private string Key(BoundExpr e) => e switch
     {
         RootExpr => "_",
         FieldExpr f => $"{Key(f.Target)}.{f.Name}",
@@ -65,9 +78,16 @@ internal sealed class KernelCompiler
         UnaryExpr u => $"{u.Op}({Key(u.Operand)})",
         BinaryExpr b => $"{b.Op}({Key(b.Left)},{Key(b.Right)})",
         CastExpr c => $"cast({Key(c.Operand)},{c.Type})",
-        CallExpr c => $"{c.Function.Name}({string.Join(",", c.Arguments.Select(Key))}):{c.Type}",
+        CallExpr c => $"{c.Function.Name}({string.Join(",", c.Arguments.Select(Key))}):{c.Type}#{StateId(c.State)}",
         _ => throw new InvalidOperationException(e.GetType().Name),
     };
+
+    private int StateId(object? state)
+    {
+        if (state is null) return 0;
+        if (!_states.TryGetValue(state, out int id)) _states[state] = id = _states.Count + 1;
+        return id;
+    }
 
     private static string LiteralText(object? v) => v switch
     {

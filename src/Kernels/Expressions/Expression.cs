@@ -31,7 +31,7 @@ public static class Expression
     }
 
     /// <summary>Compiles typed IR into a vectorized plan.</summary>
-    public static CompiledExpression Compile(BoundExpr ir) => new(ir, KernelCompiler.Compile(ir));
+    public static CompiledExpression Compile(BoundExpr ir) => new(ir, KernelCompiler.Compile(ir, out int shared)) { SharedCalls = shared };
 }
 
 /// <summary>An expression compiled once into kernels; evaluate it over whole batches.</summary>
@@ -50,6 +50,9 @@ public sealed class CompiledExpression
 
     /// <summary>The result type.</summary>
     public DataType Type => Ir.Type;
+
+    /// <summary>How many function calls written more than once in the text are computed once per batch.</summary>
+    internal int SharedCalls { get; init; }
 
     /// <summary>True when the expression does not depend on the message (a constant).</summary>
     public bool IsConstant => _kernel is ConstKernel;

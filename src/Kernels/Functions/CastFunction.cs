@@ -29,12 +29,12 @@ internal static class CastFunction
                 if (!Binding.Expect(ctx, a, 0, "bytes", TypeKind.Bytes)) return null;
                 // The binder resolves the type argument of this function to the protobuf schema itself.
                 var message = (ProtoMessage)((LiteralExpr)a[1]).Value!;
-                return Binding.Call(ctx, [Binding.To(a[0], DataType.Bytes)], message.Type.WithNullable(true), new ProtobufParseKernel(message));
+                return Binding.Call(ctx, [Binding.To(a[0], DataType.Bytes)], message.Type.WithNullable(true), message);
             },
-            (call, k) => new ProtoDeserializeKernel(call.Type, k[0], (ProtobufParseKernel)call.State!),
+            (call, k) => new ProtoDeserializeKernel(call.Type, k[0], new ProtobufParseKernel((ProtoMessage)call.State!)),
             (call, v) =>
             {
-                var kernel = (ProtobufParseKernel)call.State!;
+                var kernel = new ProtobufParseKernel((ProtoMessage)call.State!);
                 var parsed = kernel.ParseColumn(new Arg(Value.Of(ParseKernel.Messages([(byte[]?)v[0]])), 1), 1, (_, _, _) => { });
                 return ArrowValues.GetRow(parsed, 0, call.Type);
             },

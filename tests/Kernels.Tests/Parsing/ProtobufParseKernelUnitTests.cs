@@ -227,6 +227,7 @@ public class ProtobufParseKernelUnitTests
             "F.if_then_else(F.proto_deserialize(F.substr(_, 6, None), User).user_type == User.UserType.GUEST, None, F.proto_deserialize(F.substr(_, 6, None), User))",
             DataType.Bytes, new Scope(User));
         e.Type.Should().Be(User.Type.WithNullable(true));
+        e.SharedCalls.Should().Be(1, "the message is parsed once per batch though the expression names it twice");
         byte[] prefix = [0, 0, 0, 0, 1, 42];
         var messages = ParseKernel.Messages([[.. prefix, .. SeedUser()], [.. prefix, .. SeedUser(id: 5, type: 1)], [.. prefix, .. SeedUser()[..^2]], null]);
         var result = e.Evaluate(messages, out var errors);
