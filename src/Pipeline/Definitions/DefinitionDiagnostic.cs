@@ -60,6 +60,8 @@ public static class DefinitionErrorCodes
     public const string BadDeduplicationKey = "SLU222";
     /// <summary>A <c>.proto</c> file that is missing or does not parse (e.g. two fields with one number), reported at its file:line:col.</summary>
     public const string ProtoFile = "SLU223";
+    /// <summary>A C# resolver expression with no Sluice equivalent (named in the message).</summary>
+    public const string UnsupportedCSharpExpression = "SLU224";
 
     /// <summary>All codes, for docs and the uniqueness test.</summary>
     public static IReadOnlyList<(string Code, string Name)> All { get; } =
