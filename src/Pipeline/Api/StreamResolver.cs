@@ -59,6 +59,23 @@ public static class StreamResolver
         [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
         new(name, source, naming ?? JsonNamingPolicy.SnakeCaseLower, new SourceLocation(file, line, 1));
 
+    /// <summary>
+    /// A row resolver (the migration path from Chalk's <c>@stream</c>): <paramref name="function"/> runs once per message,
+    /// on the message deserialized as <typeparamref name="TMessage"/>, and returns its features (null skips the message).
+    /// It goes through the same graph, outcomes and stores as an expression resolver; expressions are faster.
+    /// </summary>
+    public static StreamResolver<TMessage, TFeatures> ForRows<TMessage, TFeatures>(string name, SourceRef source, Func<TMessage, TFeatures?> function,
+        JsonNamingPolicy? naming = null, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) where TFeatures : class
+    {
+        var at = new SourceLocation(file, line, 1);
+        return new(new ResolverSpec(name, source, typeof(TMessage), naming ?? JsonNamingPolicy.SnakeCaseLower, at)
+        {
+            Features = typeof(TFeatures),
+            OutputAt = at,
+            RowFunction = m => function((TMessage)m),
+        });
+    }
+
     /// <summary>Checks every resolver against the others (shared classes, sinks) and compiles them into plans.</summary>
     /// <exception cref="DefinitionException">Every error found, each with its code, resolver, feature and C# call site.</exception>
     public static CompiledDefinitions Compile(params IStreamResolver[] resolvers)
@@ -67,7 +84,7 @@ public static class StreamResolver
         foreach (var r in resolvers) r.Describe(builder);
         var compiled = DefinitionCompiler.Compile(builder.Build(), out var errors);
         if (compiled is null || builder.Errors.Count > 0) throw new DefinitionException([.. builder.Errors, .. errors]);
-        return compiled;
+        return compiled with { Resolvers = compiled.Resolvers.Select(p => builder.RowProjections.TryGetValue(p.Name, out var rows) ? p with { Rows = rows } : p).ToList() };
     }
 }
 
@@ -165,6 +182,7 @@ internal sealed record ResolverSpec(string Name, SourceRef Source, Type Message,
     public bool SkipOffline { get; init; }
     public IReadOnlyList<string>? Environments { get; init; }
     public bool IncludeMessageEnvelope { get; init; }
+    public Func<object, object?>? RowFunction { get; init; }
 }
 
 /// <summary>Collects C# resolvers into the same <see cref="DefinitionSet"/> the YAML loader produces.</summary>
@@ -176,6 +194,9 @@ internal sealed class DefinitionBuilder
     private readonly List<ResolverDef> _resolvers = [];
     private readonly HashSet<Type> _classTypes = [];
     private string _file = "";
+
+    /// <summary>The functions of row resolvers, by resolver name.</summary>
+    public Dictionary<string, RowProjection> RowProjections { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Expressions that could not be lowered (SLU224), reported with the compiler's errors.</summary>
     public List<DefinitionDiagnostic> Errors { get; } = [];
@@ -194,7 +215,16 @@ internal sealed class DefinitionBuilder
         AddMessages(schemas, r.At);
 
         var outputs = new List<OutputFeatureDef>();
-        if (r.Features is { } features)
+        if (r.Features is { } rowClass && r.RowFunction is { } function)
+        {
+            // A row resolver writes every plain feature of its class; the compiler checks the class, the function computes the values.
+            AddClass(rowClass, r.OutputAt);
+            foreach (var property in ClrSchemas.Properties(rowClass).Where(x => x.CanWrite && x.GetCustomAttribute<DerivedAttribute>() is null))
+                outputs.Add(new OutputFeatureDef(At($"{rowClass.Name}.{ClrSchemas.Snake(property.Name)}", r.OutputAt), At("None", r.OutputAt)));
+            RowProjections[r.Name] = new RowProjection(r.Message, rowClass, function,
+                new System.Text.Json.JsonSerializerOptions { PropertyNamingPolicy = r.Naming });
+        }
+        else if (r.Features is { } features)
         {
             AddClass(features, r.OutputAt);
             if (r.Output!.Body is not MemberInitExpression init || init.NewExpression.Arguments.Count > 0)

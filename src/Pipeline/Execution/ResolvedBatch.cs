@@ -50,8 +50,10 @@ public sealed record OutcomeCounts(long Written, long Filtered, long Late, long 
 /// </summary>
 public sealed class ResolvedBatch
 {
-    internal ResolvedBatch(MessageBatch messages, MessageOutcome[] outcomes, string?[] reasons, RecordBatch features, int[] rowMessage, IArrowArray? deduplicationKeys)
+    internal ResolvedBatch(MessageBatch messages, MessageOutcome[] outcomes, string?[] reasons, RecordBatch features, int[] rowMessage, IArrowArray? deduplicationKeys,
+        (IArrowArray Column, int[] Message)? parsed = null)
     {
+        Parsed = parsed;
         Messages = messages;
         Outcomes = outcomes;
         Reasons = reasons;
@@ -70,6 +72,9 @@ public sealed class ResolvedBatch
     public RecordBatch Features { get; }
     /// <summary>The message index of each feature row.</summary>
     public IReadOnlyList<int> RowMessage { get; }
+    /// <summary>The parsed message column (the parse kernel's or parse expression's rows) and each row's message index.</summary>
+    internal (IArrowArray Column, int[] Message)? Parsed { get; }
+
     /// <summary>The deduplication key of each feature row, when the resolver deduplicates.</summary>
     public IArrowArray? DeduplicationKeys { get; }
 
@@ -83,7 +88,7 @@ public sealed class ResolvedBatch
         var columns = Features.Schema.FieldsList.Select((f, i) => ResolverStep.Take(Features.Column(i), keep, TypeOf(f))).ToList();
         var features = new RecordBatch(Features.Schema, columns, keep.Count);
         var keys = DeduplicationKeys is null ? null : ResolverStep.Take(DeduplicationKeys, keep, TypeOfArray(DeduplicationKeys));
-        return new ResolvedBatch(Messages, outcomes, Reasons.ToArray(), features, keep.Select(r => RowMessage[r]).ToArray(), keys);
+        return new ResolvedBatch(Messages, outcomes, Reasons.ToArray(), features, keep.Select(r => RowMessage[r]).ToArray(), keys, Parsed);
     }
 
     private static Kernels.Types.DataType TypeOf(Field f) => Kernels.Execution.ArrowValues.TypeOf(f.DataType).WithNullable(true);

@@ -84,14 +84,17 @@ public sealed class ResolverStep
             root = good.Count == result.Length ? result : Take(result, good, _plan.MessageType);
             rows = good.Select(r => kept[r]).ToList();
         }
+        var parsedRows = (root, rows.ToArray());
         if (_plan.IncludeMessageEnvelope) root = WithEnvelope((StructArray)root, batch, rows);
 
         // 3. Project; a null reaching a non-nullable feature fails that message only.
         var columns = new List<(string Fqn, FeaturePlan Feature, IArrowArray Column)>();
         var failed = new bool[rows.Count];
+        var objects = _plan.Rows is { } projection ? RunRows(projection, batch, rows, failed, outcomes, reasons) : null;
         foreach (var o in _plan.Outputs)
         {
-            var column = o.Expression.Evaluate(root, out var rowErrors);
+            IReadOnlyList<Kernels.Parsing.ParseError> rowErrors = [];
+            var column = objects is null ? o.Expression.Evaluate(root, out rowErrors) : RowColumn(_plan.Rows!, objects, o.Feature);
             foreach (var e in rowErrors)
                 if (!failed[e.Index])
                 {
@@ -128,7 +131,40 @@ public sealed class ResolverStep
         arrays.Add(FeatureTime(batch, rowMessage, fields, arrays));
         if (dedup is not null && !all) dedup = Take(dedup, goodRows, _plan.DeduplicationKey!.Type.WithNullable(true));
         var features = new RecordBatch(new Schema(fields, null), arrays, rowMessage.Length);
-        return new ResolvedBatch(batch, outcomes, reasons, features, rowMessage, dedup);
+        return new ResolvedBatch(batch, outcomes, reasons, features, rowMessage, dedup, parsedRows);
+    }
+
+    /// <summary>A row resolver's function over each parsed message; a throw fails that message, a null skips it.</summary>
+    private static object?[] RunRows(RowProjection projection, MessageBatch batch, List<int> rows, bool[] failed, MessageOutcome[] outcomes, string?[] reasons)
+    {
+        var objects = new object?[rows.Count];
+        for (int r = 0; r < rows.Count; r++)
+        {
+            try
+            {
+                objects[r] = projection.Invoke(batch.Value.GetBytes(rows[r]));
+                if (objects[r] is null)
+                {
+                    failed[r] = true; // leaves the written rows; counted as skipped
+                    outcomes[rows[r]] = MessageOutcome.Skipped;
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                failed[r] = true;
+                outcomes[rows[r]] = MessageOutcome.Failed;
+                reasons[rows[r]] = $"row resolver threw {e.GetType().Name} for the message at {batch.Position(rows[r])}: {e.Message}";
+            }
+        }
+        return objects;
+    }
+
+    private static IArrowArray RowColumn(RowProjection projection, object?[] objects, FeaturePlan feature)
+    {
+        var type = feature.Type.WithNullable(true);
+        var b = ColumnBuilder.Create(type, objects.Length);
+        foreach (var o in objects) b.AppendRow(o is null ? null : projection.Get(o, feature.Name, type));
+        return b.Build();
     }
 
     private bool HeadersMatch(MessageBatch batch, int i)

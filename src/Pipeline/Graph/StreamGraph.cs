@@ -465,7 +465,7 @@ public static class StreamGraph
 
     private static Task GuardAsync(string block, MessageBatch? at, Func<Task> work) => GuardAsync(block, at, async () => { await work(); return 0; });
 
-    private static async Task<ResolvedBatch> Deduplicate(ResolverPlan plan, ResolvedBatch batch, IDedupStore store, CancellationToken ct)
+    internal static async Task<ResolvedBatch> Deduplicate(ResolverPlan plan, ResolvedBatch batch, IDedupStore store, CancellationToken ct)
     {
         if (batch.DeduplicationKeys is not { } keys || plan.DeduplicationWindow is not { } window || batch.Features.Length == 0) return batch;
         var type = plan.DeduplicationKey!.Type;

@@ -1,0 +1,54 @@
+using System.Reflection;
+using System.Text.Json;
+using Sluice.Kernels.Types;
+
+namespace Sluice.Pipeline.Compilation;
+
+/// <summary>
+/// A row resolver's C# function (Chalk's <c>@stream</c> migration path): each parsed message is deserialized into its
+/// C# type, the function runs once per message, and the features object it returns is read back by property.
+/// </summary>
+public sealed class RowProjection
+{
+    private readonly Func<object, object?> _function;
+    private readonly Dictionary<string, PropertyInfo> _properties;
+
+    internal RowProjection(Type message, Type features, Func<object, object?> function, JsonSerializerOptions json)
+    {
+        Message = message;
+        Features = features;
+        _function = function;
+        Json = json;
+        _properties = features.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .ToDictionary(p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name), StringComparer.Ordinal);
+    }
+
+    /// <summary>The C# message type the function takes.</summary>
+    public Type Message { get; }
+    /// <summary>The feature class type the function returns.</summary>
+    public Type Features { get; }
+    internal JsonSerializerOptions Json { get; }
+
+    /// <summary>Runs the function on one message payload; null when it returned null (the message is skipped).</summary>
+    internal object? Invoke(ReadOnlySpan<byte> payload)
+    {
+        var message = JsonSerializer.Deserialize(payload, Message, Json) ?? throw new JsonException("the message is JSON null");
+        return _function(message);
+    }
+
+    /// <summary>One feature of a returned object, in row form (timestamps as microseconds, dates as days).</summary>
+    internal object? Get(object features, string feature, DataType type) => RowForm(_properties[feature].GetValue(features), type);
+
+    private static object? RowForm(object? v, DataType type) => v switch
+    {
+        null => null,
+        DateTime t => (t.ToUniversalTime().Ticks - DateTime.UnixEpoch.Ticks) / 10,
+        DateTimeOffset t => (t.UtcTicks - DateTime.UnixEpoch.Ticks) / 10,
+        DateOnly d => d.DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber,
+        string or byte[] => v,
+        int or long or short or uint or ushort or byte or sbyte when type.Kind == TypeKind.Int64 => Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture),
+        float f => (double)f,
+        System.Collections.IEnumerable items when type.Kind == TypeKind.List => items.Cast<object?>().Select(x => RowForm(x, type.Element!)).ToArray(),
+        _ => v,
+    };
+}
