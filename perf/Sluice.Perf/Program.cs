@@ -4,12 +4,13 @@ using Sluice.Perf;
 
 // dotnet run -c Release --project perf/Sluice.Perf -- parse-project --messages 1000000 --json FILE
 // dotnet run -c Release --project perf/Sluice.Perf -- proto-parse --messages 1000000 --json FILE
+// dotnet run -c Release --project perf/Sluice.Perf -- row-resolver --messages 1000000 --json FILE
 // dotnet run -c Release --project perf/Sluice.Perf -- kafka --messages 1000000 --json FILE
 // dotnet run -c Release --project perf/Sluice.Perf -- redis --messages 1000000 --json FILE
 // dotnet run -c Release --project perf/Sluice.Perf -- bench [BenchmarkDotNet args, e.g. --filter '*json*']
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: Sluice.Perf parse-project [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf proto-parse [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf replay [--messages N] [--json FILE]\n       Sluice.Perf kafka [--messages N] [--json FILE]\n       Sluice.Perf redis [--messages N] [--json FILE]\n       Sluice.Perf bench [BenchmarkDotNet arguments]");
+    Console.WriteLine("usage: Sluice.Perf parse-project [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf proto-parse [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf row-resolver [--messages N] [--json FILE]\n       Sluice.Perf replay [--messages N] [--json FILE]\n       Sluice.Perf kafka [--messages N] [--json FILE]\n       Sluice.Perf redis [--messages N] [--json FILE]\n       Sluice.Perf bench [BenchmarkDotNet arguments]");
     return args.Length == 0 ? 2 : 0;
 }
 
@@ -22,6 +23,8 @@ switch (args[0])
         return ParseProject.Run(IntOption("--messages", 1_000_000), Option("--json"), IntOption("--batch-size", 4096));
     case "proto-parse":
         return ProtoParseBenchmark.Run(IntOption("--messages", 1_000_000), Option("--json"), IntOption("--batch-size", 4096));
+    case "row-resolver":
+        return RowResolverBenchmark.Run(IntOption("--messages", 1_000_000), Option("--json"), IntOption("--batch-size", 4096));
     case "replay":
         return await ReplayBenchmark.RunAsync(IntOption("--messages", 1_000_000), Option("--json"));
     case "kafka":
