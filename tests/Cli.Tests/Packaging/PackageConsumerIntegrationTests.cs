@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using FluentAssertions;
+
+namespace Sluice.Cli.Tests.Packaging;
+
+/// <summary>
+/// dotnet pack produces the Sluice packages, and a small consumer project builds and runs against them (restored from a
+/// local feed, dependencies from the machine's NuGet cache). The sources are packed from a copy so that the running test
+/// assemblies' build outputs are never touched.
+/// </summary>
+public sealed class PackageConsumerIntegrationTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sluice-pack-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string RepositoryRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Pipeline.sln"))) return d.FullName;
+        throw new InvalidOperationException("Pipeline.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    private static void Copy(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+        foreach (var d in Directory.GetDirectories(from))
+            if (Path.GetFileName(d) is not ("bin" or "obj")) Copy(d, Path.Combine(to, Path.GetFileName(d)));
+    }
+
+    private static (int Code, string Output) Dotnet(string workingDirectory, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(5))) p.Kill(entireProcessTree: true);
+        return (p.HasExited ? p.ExitCode : -1, stdout.Result + stderr.Result);
+    }
+
+    [Fact]
+    public void The_packed_packages_build_and_run_a_consumer_project()
+    {
+        var root = RepositoryRoot();
+        var src = Path.Combine(_dir, "repo");
+        Directory.CreateDirectory(src);
+        foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "README.md" })
+            File.Copy(Path.Combine(root, file), Path.Combine(src, file));
+        Copy(Path.Combine(root, "src", "Kernels"), Path.Combine(src, "src", "Kernels"));
+        Copy(Path.Combine(root, "src", "Pipeline"), Path.Combine(src, "src", "Pipeline"));
+        var feed = Path.Combine(_dir, "feed");
+        var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}";
+        foreach (var project in new[] { "src/Kernels/Sluice.Kernels.csproj", "src/Pipeline/Sluice.Pipeline.csproj" })
+        {
+            var (packed, log) = Dotnet(src, "pack", project, "-c", "Release", "-o", feed, $"-p:Version={version}");
+            packed.Should().Be(0, log);
+        }
+        Directory.GetFiles(feed).Select(Path.GetFileName).Should().BeEquivalentTo($"Sluice.Kernels.{version}.nupkg", $"Sluice.Pipeline.{version}.nupkg");
+
+        var consumer = Path.Combine(_dir, "consumer");
+        Directory.CreateDirectory(consumer);
+        var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        File.WriteAllText(Path.Combine(consumer, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="sluice" value="{feed}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+              <fallbackPackageFolders><add key="cache" value="{cache}" /></fallbackPackageFolders>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(consumer, "consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <RestorePackagesPath>{Path.Combine(_dir, "packages")}</RestorePackagesPath>
+              </PropertyGroup>
+              <ItemGroup><PackageReference Include="Sluice.Pipeline" Version="{version}" /></ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(consumer, "Program.cs"), """
+            using Sluice;
+
+            var users = StreamResolver.For<UserMessage>("users", Recordings.File("users.jsonl"))
+                .Output(m => new User { UserId = m.Id, FullName = m.Name.ToUpper() });
+            var result = await ResolverTest.RunAsync(users, [TestMessage.Text("{\"id\": 7, \"name\": \"ada\"}"), TestMessage.Text("{\"id\": \"x\"}")]);
+            foreach (var m in result.Messages) Console.WriteLine($"{m.Outcome} {m.Features?["user.full_name"]}");
+
+            [FeatureClass(MaxStaleness = "1d")]
+            public sealed class User
+            {
+                [PrimaryKey] public long UserId { get; init; }
+                public string FullName { get; init; } = "";
+            }
+
+            public sealed record UserMessage(long Id, string Name);
+            """);
+        var (code, output) = Dotnet(consumer, "run", "-c", "Release");
+        code.Should().Be(0, output);
+        output.Split('\n').Select(l => l.Trim()).Should().ContainInOrder("written ADA", "parse_failed");
+    }
+}
+
