@@ -37,7 +37,7 @@ public sealed record TestMessage(byte[]? Value, byte[]? Key = null, DateTime? Ti
 /// <param name="Features">The output features by FQN (timestamps as UTC <see cref="DateTime"/>), when written.</param>
 public sealed record TestOutcome(int Index, string Outcome, string? Reason, object? Parsed, IReadOnlyDictionary<string, object?>? Features);
 
-/// <summary>The result of <see cref="ResolverTest.RunAsync(IStreamResolver, IEnumerable{TestMessage}, DateTime?, CancellationToken)"/>.</summary>
+/// <summary>The result of <see cref="ResolverTest.RunAsync(IResolver, IEnumerable{TestMessage}, DateTime?, CancellationToken)"/>.</summary>
 public sealed class ResolverTestResult
 {
     internal ResolverTestResult(IReadOnlyList<TestOutcome> messages, RecordBatch features, OutcomeCounts counts)
@@ -82,7 +82,7 @@ public sealed class ResolverTestResult
 public static class ResolverTest
 {
     /// <summary>Compiles <paramref name="resolver"/> and runs it over <paramref name="messages"/>; <paramref name="now"/> is the processing time for late arrival.</summary>
-    public static Task<ResolverTestResult> RunAsync(IStreamResolver resolver, IEnumerable<TestMessage> messages, DateTime? now = null, CancellationToken cancellationToken = default) =>
+    public static Task<ResolverTestResult> RunAsync(IResolver resolver, IEnumerable<TestMessage> messages, DateTime? now = null, CancellationToken cancellationToken = default) =>
         RunAsync(StreamResolver.Compile(resolver).Resolvers.Single(), messages, now, cancellationToken);
 
     /// <summary>Runs a compiled resolver (e.g. from a YAML file) over <paramref name="messages"/>.</summary>
@@ -96,6 +96,7 @@ public static class ResolverTest
         var resolved = new ResolverStep(plan).Process(b.Build(), nowMicros);
         await using (var dedup = new InMemoryDedupStore())
             resolved = await StreamGraph.Deduplicate(plan, resolved, dedup, cancellationToken).ConfigureAwait(false);
+        resolved = await OnlineStep.ApplyAsync(plan, resolved, cancellationToken).ConfigureAwait(false);
 
         var parsed = new object?[n];
         if (resolved.Parsed is var (column, message))

@@ -39,8 +39,8 @@ public enum SinkFormat
     Json,
 }
 
-/// <summary>Something that describes one resolver: what <see cref="StreamResolver.Compile"/> turns into plans.</summary>
-public interface IStreamResolver
+/// <summary>Something that describes one resolver (stream, row or online): what <see cref="StreamResolver.Compile"/> turns into plans.</summary>
+public interface IResolver
 {
     /// <summary>The resolver's name.</summary>
     string Name { get; }
@@ -78,14 +78,58 @@ public static class StreamResolver
 
     /// <summary>Checks every resolver against the others (shared classes, sinks) and compiles them into plans.</summary>
     /// <exception cref="DefinitionException">Every error found, each with its code, resolver, feature and C# call site.</exception>
-    public static CompiledDefinitions Compile(params IStreamResolver[] resolvers)
+    public static CompiledDefinitions Compile(params IResolver[] resolvers)
     {
         var builder = new DefinitionBuilder();
         foreach (var r in resolvers) r.Describe(builder);
         var compiled = DefinitionCompiler.Compile(builder.Build(), out var errors);
         if (compiled is null || builder.Errors.Count > 0) throw new DefinitionException([.. builder.Errors, .. errors]);
-        return compiled with { Resolvers = compiled.Resolvers.Select(p => builder.RowProjections.TryGetValue(p.Name, out var rows) ? p with { Rows = rows } : p).ToList() };
+        return compiled with { Resolvers = compiled.Resolvers.Select(builder.Attach).ToList() };
     }
+}
+
+/// <summary>
+/// C# online resolvers: an async, batched function from features of a class to more features of it (the seed's
+/// embedding model). One runs in every stream resolver of its class whose sink lists one of its outputs.
+/// </summary>
+public static class OnlineResolver
+{
+    /// <summary>
+    /// <paramref name="compute"/> receives the rows of a batch as <typeparamref name="TFeatures"/> objects (the features the
+    /// stream resolver computed) and returns one object per row, in order, whose <paramref name="outputs"/> it filled.
+    /// </summary>
+    public static OnlineResolver<TFeatures> For<TFeatures>(string name, Func<IReadOnlyList<TFeatures>, CancellationToken, Task<IReadOnlyList<TFeatures>>> compute,
+        IReadOnlyList<Expression<Func<TFeatures, object?>>> outputs, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) where TFeatures : class, new()
+    {
+        var names = outputs.Select(o => o.Body switch
+        {
+            MemberExpression m => ClrSchemas.Snake(m.Member.Name),
+            UnaryExpression { Operand: MemberExpression m } => ClrSchemas.Snake(m.Member.Name),
+            _ => throw new UnsupportedExpressionException($"an online resolver's outputs are properties, f => f.Embedding, not '{o.Body}'"),
+        }).ToList();
+        var computation = new OnlineComputation(name, typeof(TFeatures), names, async (rows, ct) =>
+            (await compute(rows.Cast<TFeatures>().ToList(), ct).ConfigureAwait(false)).Cast<object?>().ToList());
+        return new OnlineResolver<TFeatures>(computation, new SourceLocation(file, line, 1));
+    }
+}
+
+/// <summary>A C# online resolver, passed to <see cref="StreamResolver.Compile"/> with the stream resolvers it serves.</summary>
+/// <typeparam name="TFeatures">The feature class it reads and completes.</typeparam>
+public sealed class OnlineResolver<TFeatures> : IResolver
+{
+    private readonly OnlineComputation _computation;
+    private readonly SourceLocation _at;
+
+    internal OnlineResolver(OnlineComputation computation, SourceLocation at)
+    {
+        _computation = computation;
+        _at = at;
+    }
+
+    /// <inheritdoc/>
+    public string Name => _computation.Name;
+
+    void IResolver.Describe(DefinitionBuilder into) => into.AddOnline(_computation, _at);
 }
 
 /// <summary>Definitions that do not compile: every error, as <c>sluice validate</c> prints them.</summary>
@@ -98,7 +142,7 @@ public sealed class DefinitionException(IReadOnlyList<DefinitionDiagnostic> erro
 
 /// <summary>A resolver being described; each call returns a new, immutable description.</summary>
 /// <typeparam name="TMessage">The message type (a record of JSON fields).</typeparam>
-public class StreamResolver<TMessage> : IStreamResolver
+public class StreamResolver<TMessage> : IResolver
 {
     private protected readonly ResolverSpec _spec;
 
@@ -115,7 +159,7 @@ public class StreamResolver<TMessage> : IStreamResolver
         [CallerFilePath] string file = "", [CallerLineNumber] int line = 0) =>
         new(_spec with { Features = typeof(TFeatures), Output = output, OutputAt = new SourceLocation(file, line, 1) });
 
-    void IStreamResolver.Describe(DefinitionBuilder into) => into.Add(_spec);
+    void IResolver.Describe(DefinitionBuilder into) => into.Add(_spec);
 }
 
 /// <summary>A resolver with its output features; the remaining options of a stream resolver.</summary>
@@ -201,7 +245,29 @@ internal sealed class DefinitionBuilder
     /// <summary>Expressions that could not be lowered (SLU224), reported with the compiler's errors.</summary>
     public List<DefinitionDiagnostic> Errors { get; } = [];
 
-    public DefinitionSet Build() => new(_file, _classes, _messages.Values.ToList(), [], _sources.Values.ToList(), _resolvers);
+    public DefinitionSet Build() => new(_file, _classes, _messages.Values.ToList(), [], _sources.Values.ToList(), _resolvers)
+    {
+        ComputedFeatures = Online.SelectMany(o => o.Outputs.Select(f => $"{o.Features.Name}.{f}")).ToList(),
+    };
+
+    /// <summary>The C# online resolvers.</summary>
+    public List<OnlineComputation> Online { get; } = [];
+
+    public void AddOnline(OnlineComputation online, SourceLocation at)
+    {
+        if (_file.Length == 0) _file = at.File;
+        AddClass(online.Features, at);
+        Online.Add(online);
+    }
+
+    /// <summary>A compiled resolver with the row function and online resolvers the C# front-end attaches to it.</summary>
+    public ResolverPlan Attach(ResolverPlan p)
+    {
+        if (RowProjections.TryGetValue(p.Name, out var rows)) p = p with { Rows = rows };
+        var sinkFqns = p.Sink?.Fqns.Select(f => f.Contains('.', StringComparison.Ordinal) ? $"{ClrSchemas.Snake(f[..f.IndexOf('.', StringComparison.Ordinal)])}{f[f.IndexOf('.', StringComparison.Ordinal)..]}" : f).ToHashSet(StringComparer.Ordinal) ?? [];
+        var online = Online.Where(o => o.Features.Name == p.Class.Name && o.Outputs.Any(f => sinkFqns.Contains($"{p.Class.Namespace}.{f}"))).ToList();
+        return online.Count == 0 ? p : p with { Online = online };
+    }
 
     private static Located<string> At(string value, SourceLocation at) => new(value, at);
 

@@ -381,6 +381,8 @@ public sealed class DefinitionCompiler : ITypeScope
         var produced = resolvers.SelectMany(r => r.Outputs.Select(o => o.Feature.Fqn)).ToHashSet(StringComparer.Ordinal);
         foreach (var r in resolvers.Select(r => r.Class).Distinct())
             foreach (var f in r.Features.Where(f => f.Derived is not null)) produced.Add(f.Fqn);
+        foreach (var computed in _set.ComputedFeatures)
+            if (Fqn(computed, classes) is { } fqn) produced.Add(fqn);
         foreach (var r in _set.Resolvers)
         {
             if (r.Sink is null) continue;

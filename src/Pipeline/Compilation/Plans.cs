@@ -33,6 +33,7 @@ public sealed record HeaderFilterPlan(string Name, IReadOnlyList<byte[]> Values)
 /// An immutable, checked resolver: everything the block graph needs, no names left to look up. <see cref="Protobuf"/>
 /// is the wire schema when the message type is a protobuf message (then messages are parsed from protobuf, not JSON).
 /// <see cref="Rows"/> is set for a row resolver: its C# function computes the output features instead of their expressions.
+/// <see cref="Online"/> lists the C# online resolvers that run on its batches (those whose outputs its sink lists).
 /// </summary>
 public sealed record ResolverPlan(
     string Name,
@@ -50,7 +51,8 @@ public sealed record ResolverPlan(
     IReadOnlyList<string>? Environments,
     bool IncludeMessageEnvelope,
     ProtoMessage? Protobuf = null,
-    RowProjection? Rows = null)
+    RowProjection? Rows = null,
+    IReadOnlyList<OnlineComputation>? Online = null)
 {
     /// <summary>The header filters by header name: several filters on one name widen its set of accepted values.</summary>
     public IReadOnlyList<(string Name, byte[][] Values)> HeaderFiltersByName =>

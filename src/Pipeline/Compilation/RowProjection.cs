@@ -37,18 +37,5 @@ public sealed class RowProjection
     }
 
     /// <summary>One feature of a returned object, in row form (timestamps as microseconds, dates as days).</summary>
-    internal object? Get(object features, string feature, DataType type) => RowForm(_properties[feature].GetValue(features), type);
-
-    private static object? RowForm(object? v, DataType type) => v switch
-    {
-        null => null,
-        DateTime t => (t.ToUniversalTime().Ticks - DateTime.UnixEpoch.Ticks) / 10,
-        DateTimeOffset t => (t.UtcTicks - DateTime.UnixEpoch.Ticks) / 10,
-        DateOnly d => d.DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber,
-        string or byte[] => v,
-        int or long or short or uint or ushort or byte or sbyte when type.Kind == TypeKind.Int64 => Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture),
-        float f => (double)f,
-        System.Collections.IEnumerable items when type.Kind == TypeKind.List => items.Cast<object?>().Select(x => RowForm(x, type.Element!)).ToArray(),
-        _ => v,
-    };
+    internal object? Get(object features, string feature, DataType type) => RowValues.FromClr(_properties[feature].GetValue(features), type);
 }

@@ -60,4 +60,8 @@ public sealed record DefinitionSet(
     IReadOnlyList<MessageDef> Messages,
     IReadOnlyList<Located<string>> Protos,
     IReadOnlyList<SourceDef> Sources,
-    IReadOnlyList<ResolverDef> Resolvers);
+    IReadOnlyList<ResolverDef> Resolvers)
+{
+    /// <summary>Features that C# online resolvers compute (<c>Class.feature</c>): a sink may list them.</summary>
+    public IReadOnlyList<string> ComputedFeatures { get; init; } = [];
+}

@@ -91,6 +91,10 @@ public sealed class ResolvedBatch
         return new ResolvedBatch(Messages, outcomes, Reasons.ToArray(), features, keep.Select(r => RowMessage[r]).ToArray(), keys, Parsed);
     }
 
+    /// <summary>The same batch with other feature columns (same rows).</summary>
+    internal ResolvedBatch WithFeatures(RecordBatch features) =>
+        new(Messages, Outcomes.ToArray(), Reasons.ToArray(), features, RowMessage.ToArray(), DeduplicationKeys, Parsed);
+
     private static Kernels.Types.DataType TypeOf(Field f) => Kernels.Execution.ArrowValues.TypeOf(f.DataType).WithNullable(true);
 
     private static Kernels.Types.DataType TypeOfArray(IArrowArray a) => Kernels.Execution.ArrowValues.TypeOf(a.Data.DataType).WithNullable(true);

@@ -306,7 +306,8 @@ public static class StreamGraph
         BlockMetrics? dedupMetrics = null;
         var dedupBlock = Add("dedup", new TransformBlock<(int Resolver, long Sequence, ResolvedBatch Batch), (int, long, ResolvedBatch)>(
             x => dedupMetrics!.MeasureAsync(x.Batch.Features.Length, async () =>
-                (x.Resolver, x.Sequence, await GuardAsync("dedup", x.Batch.Messages, () => Deduplicate(plans[x.Resolver], x.Batch, dedup, cancellationToken))),
+                (x.Resolver, x.Sequence, await GuardAsync("dedup", x.Batch.Messages, async () =>
+                    await OnlineStep.ApplyAsync(plans[x.Resolver], await Deduplicate(plans[x.Resolver], x.Batch, dedup, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false))),
                 r => r.Item3.Features.Length),
             new ExecutionDataflowBlockOptions { BoundedCapacity = options.Capacity * Math.Max(1, plans.Count), CancellationToken = feed.Token }));
         dedupMetrics = metrics.Add("dedup", 1, () => dedupBlock.InputCount);
