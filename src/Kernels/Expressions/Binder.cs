@@ -311,6 +311,9 @@ public sealed class Binder
             }
             case BinaryOp.Equal or BinaryOp.NotEqual or BinaryOp.Less or BinaryOp.LessOrEqual or BinaryOp.Greater or BinaryOp.GreaterOrEqual:
             {
+                // An enum compares with an int64 by its number (C# expression trees compare enums as integers).
+                if (lt.Kind == TypeKind.Enum && rt.Kind == TypeKind.Int64) lt = (left = TypeRules.Coerce(left, DataType.Int64)).Type;
+                else if (lt.Kind == TypeKind.Int64 && rt.Kind == TypeKind.Enum) rt = (right = TypeRules.Coerce(right, DataType.Int64)).Type;
                 var t = TypeRules.Unify(lt, rt);
                 if (t is null || !TypeRules.IsOrderable(t))
                 {

@@ -37,6 +37,18 @@ internal sealed class ClrSchemas(JsonNamingPolicy naming)
     private readonly NullabilityInfoContext _nullability = new();
     private readonly Dictionary<Type, string> _messageNames = [];
 
+    /// <summary>protobuf-net contract types met so far (message types parsed from protobuf, not JSON).</summary>
+    public HashSet<Type> ProtoContracts { get; } = [];
+
+    /// <summary>The protobuf message name of a contract type, registering it.</summary>
+    public string ProtoName(Type contract)
+    {
+        ProtoContracts.Add(contract);
+        return new Sluice.Pipeline.Definitions.ProtoCatalog().AddContract(contract);
+    }
+
+    public static bool IsProtoContract(Type t) => t.GetCustomAttribute<ProtoBuf.ProtoContractAttribute>() is not null;
+
     /// <summary>Message types met so far, by their Sluice name, in the order they were first met.</summary>
     public List<(string Name, Type Type)> Messages { get; } = [];
 
@@ -46,7 +58,8 @@ internal sealed class ClrSchemas(JsonNamingPolicy naming)
 
     /// <summary>The JSON field name of a message property: <c>[JsonPropertyName]</c>, else the naming policy.</summary>
     public string FieldName(MemberInfo member) =>
-        member.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name ?? naming.ConvertName(member.Name);
+        IsProtoContract(member.DeclaringType!) ? member.GetCustomAttribute<ProtoBuf.ProtoMemberAttribute>()?.Name ?? member.Name
+        : member.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name ?? naming.ConvertName(member.Name);
 
     public static IEnumerable<PropertyInfo> Properties(Type t) =>
         t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0 && p.GetCustomAttribute<JsonIgnoreAttribute>() is null)
@@ -93,6 +106,7 @@ internal sealed class ClrSchemas(JsonNamingPolicy naming)
 
     private string MessageName(Type t)
     {
+        if (IsProtoContract(t)) return ProtoName(t);
         if (_messageNames.TryGetValue(t, out var name)) return name;
         name = t.Name;
         if (_messageNames.ContainsValue(name)) name = t.FullName!.Replace('+', '.');

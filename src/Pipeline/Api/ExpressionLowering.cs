@@ -84,6 +84,7 @@ internal sealed class ExpressionLowering(ParameterExpression root, ClrSchemas sc
         var to = Nullable.GetUnderlyingType(u.Type) ?? u.Type;
         var operand = Visit(u.Operand);
         if (from == to || to == typeof(object)) return operand;
+        if (from.IsEnum && to == Enum.GetUnderlyingType(from)) return operand; // an enum compared as its number
         bool Integral(Type t) => t == typeof(long) || t == typeof(int) || t == typeof(short) || t == typeof(uint) || t == typeof(byte) || t == typeof(ushort) || t == typeof(sbyte);
         if (Integral(from) && Integral(to)) return operand; // all int64 in Sluice
         if (Integral(from) && (to == typeof(double) || to == typeof(float))) return $"F.cast({operand}, float64)";
@@ -143,7 +144,11 @@ internal sealed class ExpressionLowering(ParameterExpression root, ClrSchemas sc
                 else args.Add(Visit(a));
             }
             if (name == "cast") args.Add(SluiceType(m.GetGenericArguments()[0], c));
-            if (name == "proto_deserialize") args.Add(m.GetGenericArguments()[0].Name);
+            if (name == "proto_deserialize")
+            {
+                var contract = m.GetGenericArguments()[0];
+                args.Add(ClrSchemas.IsProtoContract(contract) ? schemas.ProtoName(contract) : contract.Name);
+            }
             return $"F.{name}({string.Join(", ", args)})";
         }
         if (m.DeclaringType == typeof(string) && c.Object is not null)

@@ -248,7 +248,10 @@ internal sealed class DefinitionBuilder
     public DefinitionSet Build() => new(_file, _classes, _messages.Values.ToList(), [], _sources.Values.ToList(), _resolvers)
     {
         ComputedFeatures = Online.SelectMany(o => o.Outputs.Select(f => $"{o.Features.Name}.{f}")).ToList(),
+        ProtoContracts = _contracts.ToList(),
     };
+
+    private readonly HashSet<Type> _contracts = [];
 
     /// <summary>The C# online resolvers.</summary>
     public List<OnlineComputation> Online { get; } = [];
@@ -278,7 +281,6 @@ internal sealed class DefinitionBuilder
         AddSource(r.Source, r.At);
 
         string message = r.Message == typeof(string) ? "string" : r.Message == typeof(byte[]) ? "bytes" : schemas.TypeText(r.Message).TrimEnd('?');
-        AddMessages(schemas, r.At);
 
         var outputs = new List<OutputFeatureDef>();
         if (r.Features is { } rowClass && r.RowFunction is { } function)
@@ -317,6 +319,8 @@ internal sealed class DefinitionBuilder
             sink = new SinkDef(At(s.Target.Name, r.At), s.Features.Select(f => At($"{r.Features!.Name}.{ClrSchemas.Snake(f)}", r.At)).ToList(),
                 At(s.Format == SinkFormat.Json ? "json" : "ipc_stream", r.At), r.At);
         }
+        AddMessages(schemas, r.At);
+        _contracts.UnionWith(schemas.ProtoContracts);
         _resolvers.Add(new ResolverDef(r.Name, At(r.Source.Name, r.At), At(message, r.At), outputs, parse,
             r.HeaderFilters.Select(h => new HeaderFilterDef(At(h.Name, r.At), h.Values, r.At)).ToList(), dedup, sink,
             r.SkipOnline, r.SkipOffline, r.Environments, r.IncludeMessageEnvelope, r.At));

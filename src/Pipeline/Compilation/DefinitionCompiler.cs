@@ -82,9 +82,10 @@ public sealed class DefinitionCompiler : ITypeScope
     private CompiledDefinitions Run()
     {
         foreach (var m in _set.Messages) MessageType(m.Name, null);
-        if (_set.Protos.Count > 0)
+        if (_set.Protos.Count > 0 || _set.ProtoContracts.Count > 0)
             _protos = ProtoCatalog.Load(_set.Protos, Path.GetDirectoryName(Path.GetFullPath(_set.File)) ?? ".",
                 (message, at) => Error(DefinitionErrorCodes.ProtoFile, message, at));
+        foreach (var contract in _set.ProtoContracts) _protos.AddContract(contract);
         var sources = new Dictionary<string, SourceDef>(StringComparer.Ordinal);
         foreach (var s in _set.Sources)
         {

@@ -64,4 +64,7 @@ public sealed record DefinitionSet(
 {
     /// <summary>Features that C# online resolvers compute (<c>Class.feature</c>): a sink may list them.</summary>
     public IReadOnlyList<string> ComputedFeatures { get; init; } = [];
+
+    /// <summary>protobuf-net contract types that C# resolvers use as message types (beside the <c>.proto</c> files).</summary>
+    public IReadOnlyList<Type> ProtoContracts { get; init; } = [];
 }

@@ -75,24 +75,32 @@ public sealed class ProtoCatalog
     /// </summary>
     public static ProtoMessage FromContract(Type contract, RuntimeTypeModel? model = null)
     {
+        var catalog = new ProtoCatalog();
+        var name = catalog.AddContract(contract, model);
+        return catalog.Message(name, out var error) ?? throw new ArgumentException(error);
+    }
+
+    /// <summary>Adds a protobuf-net contract type (and the types it uses) to this catalog; returns its message's full name.</summary>
+    public string AddContract(Type contract, RuntimeTypeModel? model = null)
+    {
+        if (ReferenceEquals(this, Empty)) throw new InvalidOperationException("the empty catalog is shared; add contracts to a new one");
         model ??= RuntimeTypeModel.Default;
         var proto = model.GetSchema(new SchemaGenerationOptions { Types = { contract }, Syntax = ProtoSyntax.Proto3 });
         var set = new FileDescriptorSet();
-        set.Add("contract.proto", true, new StringReader(proto));
+        set.Add($"{contract.FullName}.proto", true, new StringReader(proto));
         set.Process();
         if (set.GetErrors().FirstOrDefault(e => e.IsError) is { } err)
             throw new ArgumentException($"protobuf-net's schema of {contract.Name} does not parse: {err.Message}");
-        var catalog = new ProtoCatalog();
-        foreach (var f in set.Files) catalog.Add(f);
+        foreach (var f in set.Files) Add(f);
         var nullability = new NullabilityInfoContext();
         foreach (var meta in model.GetTypes().OfType<MetaType>())
         {
+            if (FullName(meta.GetSchemaTypeName()) is not { } full) continue;
             var members = meta.GetFields().ToDictionary(m => m.FieldNumber, m => m.Member);
-            if (catalog.FullName(meta.GetSchemaTypeName()) is not { } full) continue;
-            catalog._presence[full] = number => members.TryGetValue(number, out var m) ? Presence(m, nullability) : null;
+            _presence[full] = number => members.TryGetValue(number, out var m) ? Presence(m, nullability) : null;
         }
         var name = model[contract].GetSchemaTypeName();
-        return catalog.Message(catalog.FullName(name) ?? name, out var error) ?? throw new ArgumentException(error);
+        return FullName(name) ?? name;
     }
 
     private static bool? Presence(MemberInfo member, NullabilityInfoContext context)
