@@ -5,6 +5,7 @@ using Sluice.Pipeline.Execution;
 using Sluice.Pipeline.Graph;
 using Sluice.Pipeline.Stores;
 using Sluice.Sources.Kafka;
+using Sluice.Sources.Kinesis;
 using Sluice.Sources.Recording;
 
 namespace Sluice.Cli;
@@ -68,16 +69,22 @@ internal static class CliApp
         run.SetAction((parse, ct) => RunLive(parse.GetValue(runDefs)!, parse.GetValue(runResolver), parse.GetValue(runEnv), parse.GetValue(runOnline)!,
             parse.GetValue(runDedup), parse.GetValue(runOffline)!, parse.GetValue(runSinkDir)!, parse.GetValue(runDeadLetter)!, parse.GetValue(idleExit), parse.GetValue(runJson), stdout, stderr, ct));
 
-        var bootstrap = new Option<string>("--bootstrap-servers") { Description = "Kafka brokers", Required = true };
-        var topic = new Option<string>("--topic") { Description = "the topic to record", Required = true };
+        var bootstrap = new Option<string?>("--bootstrap-servers") { Description = "Kafka brokers (with --topic)" };
+        var topic = new Option<string?>("--topic") { Description = "the Kafka topic to record" };
+        var kinesisStream = new Option<string?>("--kinesis-stream") { Description = "record a Kinesis stream instead of a Kafka topic" };
+        var endpointUrl = new Option<string?>("--endpoint-url") { Description = "the Kinesis endpoint (default: the region's AWS endpoint)" };
+        var region = new Option<string>("--region") { Description = "the AWS region of --kinesis-stream", DefaultValueFactory = _ => "us-east-1" };
         var outPath = new Option<string>("--out") { Description = "the recording to write (.arrows or .jsonl)", Required = true };
         var maxMessages = new Option<long?>("--max-messages") { Description = "stop after this many messages" };
         var fromBeginning = new Option<bool>("--from-beginning") { Description = "start at the earliest offset (default: new messages only)" };
         var recordIdle = new Option<double?>("--idle-exit") { Description = "stop once no message arrived for this many seconds" };
-        var record = new Command("record", "copy a Kafka topic into a recording that replay reads back")
-            { bootstrap, topic, outPath, maxMessages, fromBeginning, recordIdle };
-        record.SetAction((parse, ct) => Record(parse.GetValue(bootstrap)!, parse.GetValue(topic)!, parse.GetValue(outPath)!, parse.GetValue(maxMessages),
-            parse.GetValue(fromBeginning), parse.GetValue(recordIdle), stdout, stderr, ct));
+        var record = new Command("record", "copy a Kafka topic (or a Kinesis stream) into a recording that replay reads back")
+            { bootstrap, topic, kinesisStream, endpointUrl, region, outPath, maxMessages, fromBeginning, recordIdle };
+        record.SetAction((parse, ct) => parse.GetValue(kinesisStream) is { } stream
+            ? RecordKinesis(stream, parse.GetValue(endpointUrl), parse.GetValue(region)!, parse.GetValue(outPath)!, parse.GetValue(maxMessages), parse.GetValue(fromBeginning), stdout, stderr, ct)
+            : parse.GetValue(bootstrap) is { } servers && parse.GetValue(topic) is { } t
+                ? Record(servers, t, parse.GetValue(outPath)!, parse.GetValue(maxMessages), parse.GetValue(fromBeginning), parse.GetValue(recordIdle), stdout, stderr, ct)
+                : Task.FromResult(MissingRecordSource(stderr)));
 
         var root = new RootCommand("Sluice: stream resolvers for .NET") { validate, replay, run, record, profile, get };
         var result = root.Parse(args);
@@ -282,10 +289,12 @@ internal static class CliApp
             stderr.WriteLine($"error: unknown resolver {string.Join(", ", unknown)}; resolvers: {string.Join(", ", defs.Resolvers.Select(r => r.Name))}");
             return Usage;
         }
-        var plans = KafkaRunner.Resolvers(defs, env, only);
+        var kafkaPlans = KafkaRunner.Resolvers(defs, env, only);
+        var kinesisPlans = KinesisRunner.Resolvers(defs, env, only);
+        var plans = kafkaPlans.Concat(kinesisPlans).ToList();
         if (plans.Count == 0)
         {
-            stderr.WriteLine($"error: no resolver of {defsPath} reads a kafka source{(env is null ? "" : $" in environment '{env}'")}; 'sluice replay' reads recordings");
+            stderr.WriteLine($"error: no resolver of {defsPath} reads a kafka or kinesis source{(env is null ? "" : $" in environment '{env}'")}; 'sluice replay' reads recordings");
             return Usage;
         }
         bool live = !json && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
@@ -308,7 +317,7 @@ internal static class CliApp
         IReadOnlyDictionary<string, OutcomeCounts> counts;
         try
         {
-            counts = await KafkaRunner.RunAsync(defs, options, sourceOptions, (name, messages, c) =>
+            void Progress(string name, long messages, OutcomeCounts c)
             {
                 lock (progress)
                 {
@@ -318,17 +327,63 @@ internal static class CliApp
                     long m = progress.Values.Sum(x => x.Messages);
                     stderr.Write($"\r{m:N0} messages ({m / Math.Max(sw.Elapsed.TotalSeconds, 1e-9):N0}/s), {progress.Values.Sum(x => x.Counts.Written):N0} written, {progress.Values.Sum(x => x.Counts.ParseFailed + x.Counts.Failed):N0} dead-lettered   ");
                 }
-            }, warning => { lock (progress) stderr.WriteLine($"{(live ? "\n" : "")}warning: {warning}"); }, ct);
+            }
+            // Kinesis checkpoints live beside the dead-letter file (.sluice/kinesis-checkpoints.db by default).
+            var kinesisOptions = new KinesisSourceOptions
+            {
+                IdleExit = sourceOptions.IdleExit,
+                CheckpointPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(deadLetter)) ?? ".sluice", "kinesis-checkpoints.db"),
+            };
+            var runs = new List<Task<IReadOnlyDictionary<string, OutcomeCounts>>>();
+            if (kafkaPlans.Count > 0)
+                runs.Add(KafkaRunner.RunAsync(defs, options with { Resolvers = kafkaPlans.Select(p => p.Name).ToList() }, sourceOptions, Progress,
+                    warning => { lock (progress) stderr.WriteLine($"{(live ? "\n" : "")}warning: {warning}"); }, ct));
+            if (kinesisPlans.Count > 0)
+                runs.Add(KinesisRunner.RunAsync(defs, options with { Resolvers = kinesisPlans.Select(p => p.Name).ToList() }, kinesisOptions, Progress, ct));
+            counts = (await Task.WhenAll(runs)).SelectMany(r => r).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
         }
         catch (Confluent.Kafka.KafkaException e)
         {
             stderr.WriteLine($"error: Kafka: {e.Message}");
             return Usage;
         }
+        catch (Exception e) when (e is KinesisException or HttpRequestException || e.InnerException is KinesisException or HttpRequestException)
+        {
+            stderr.WriteLine($"error: Kinesis: {(e.InnerException ?? e).Message}");
+            return Usage;
+        }
         if (live) stderr.WriteLine();
         long total = counts.Values.Sum(c => c.Total);
         WriteOutcomes(stdout, json, total, sw.Elapsed.TotalSeconds, counts);
         return Ok;
+    }
+
+    private static int MissingRecordSource(TextWriter stderr)
+    {
+        stderr.WriteLine("error: record needs --bootstrap-servers and --topic (Kafka) or --kinesis-stream (Kinesis)");
+        return Usage;
+    }
+
+    private static async Task<int> RecordKinesis(string stream, string? endpoint, string region, string outPath, long? maxMessages, bool fromBeginning,
+        TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        if (!outPath.EndsWith(".arrows", StringComparison.OrdinalIgnoreCase) && !outPath.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+        {
+            stderr.WriteLine($"error: --out '{outPath}' must end in .arrows or .jsonl");
+            return Usage;
+        }
+        try
+        {
+            long n = await KinesisRecorder.RecordAsync(new KinesisRecorder.Options(stream, outPath)
+                { EndpointUrl = endpoint, Region = region, MaxMessages = maxMessages, FromBeginning = fromBeginning }, stop: ct);
+            stdout.WriteLine($"{n:N0} messages recorded to {outPath}");
+            return Ok;
+        }
+        catch (Exception e) when (e is KinesisException or HttpRequestException)
+        {
+            stderr.WriteLine($"error: Kinesis: {e.Message}");
+            return Usage;
+        }
     }
 
     private static async Task<int> Record(string bootstrap, string topic, string outPath, long? maxMessages, bool fromBeginning, double? idleExit,

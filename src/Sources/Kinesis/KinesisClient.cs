@@ -20,9 +20,11 @@ internal sealed record KinesisShard(string ShardId, string? ParentShardId, strin
 internal sealed record KinesisRecord(string SequenceNumber, byte[] Data, string PartitionKey, DateTime ApproximateArrivalTimestamp);
 
 /// <summary>A Kinesis error response (<c>__type</c> and message).</summary>
-internal sealed class KinesisException(string type, string message) : Exception($"{type}: {message}")
+public sealed class KinesisException(string type, string message) : Exception($"{type}: {message}")
 {
+    /// <summary>The service's error type, e.g. <c>ResourceNotFoundException</c>.</summary>
     public string Type { get; } = type;
+    /// <summary>Whether the request was throttled (retried with backoff).</summary>
     public bool Throttled => Type.Contains("ProvisionedThroughputExceeded", StringComparison.Ordinal) || Type.Contains("LimitExceeded", StringComparison.Ordinal);
 }
 

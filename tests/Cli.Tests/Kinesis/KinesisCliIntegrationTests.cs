@@ -1,0 +1,67 @@
+using System.Text;
+using System.Text.Json;
+using FluentAssertions;
+using Sluice.Sources.Kinesis;
+using Sluice.Sources.Tests.Kinesis;
+
+namespace Sluice.Cli.Tests.Kinesis;
+
+/// <summary>'sluice run' on a Kinesis source, 'sluice record --kinesis-stream' and 'sluice replay' of that recording, against kinesalite.</summary>
+public sealed class KinesisCliIntegrationTests : IAsyncLifetime
+{
+    private Kinesalite _server = null!;
+    private readonly string _dir = Directory.CreateTempSubdirectory("sluice-kinesis-cli-").FullName;
+
+    public async Task InitializeAsync() => _server = await Kinesalite.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Run_record_and_replay_a_Kinesis_stream()
+    {
+        using (var client = new KinesisClient(new Uri(_server.Endpoint), "us-east-1", "k", "s"))
+        {
+            await client.CreateStreamAsync("users", 3, CancellationToken.None);
+            await client.PutRecordsAsync("users", Enumerable.Range(1, 120).Select(i =>
+                (Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { id = i, name = $"user {i}" })), $"k{i}")).ToList(), CancellationToken.None);
+        }
+        var defs = Path.Combine(_dir, "sluice.yaml");
+        File.WriteAllText(defs, $$"""
+            features:
+              User: {user_id: {type: int64, primary: true}, full_name: string}
+            messages:
+              UserMessage: {id: int64, name: string}
+            sources:
+              users: {kind: kinesis, stream_name: users, region_name: us-east-1, endpoint_url: "{{_server.Endpoint}}"}
+            resolvers:
+              users_stream:
+                source: users
+                message_type: UserMessage
+                output_features: {User.user_id: _.id, User.full_name: _.name}
+            """);
+        string[] stores = ["--online", $"sqlite:{Path.Combine(_dir, "online.db")}", "--offline", Path.Combine(_dir, "offline"), "--dead-letter", Path.Combine(_dir, "dead.jsonl")];
+        var (code, output, err) = await Task.Run(() => Cli.Run(["run", defs, "--idle-exit", "1", "--json", .. stores])).WaitAsync(TimeSpan.FromMinutes(2));
+        code.Should().Be(0, err);
+        JsonDocument.Parse(output).RootElement.GetProperty("resolvers").GetProperty("users_stream").GetProperty("written").GetInt64().Should().Be(120);
+        File.Exists(Path.Combine(_dir, "kinesis-checkpoints.db")).Should().BeTrue("checkpoints live beside the dead-letter file");
+        (code, output, _) = Cli.Run(["get", defs, "--online", $"sqlite:{Path.Combine(_dir, "online.db")}", "User", "77"]);
+        code.Should().Be(0);
+        output.Should().Contain("user 77");
+
+        var recording = Path.Combine(_dir, "users.arrows");
+        (code, output, err) = Cli.Run(["record", "--kinesis-stream", "users", "--endpoint-url", _server.Endpoint, "--from-beginning", "--out", recording]);
+        code.Should().Be(0, err);
+        output.Should().Contain("120 messages recorded");
+        (code, output, err) = Cli.Run(["replay", defs, recording, "--json", "--online", $"sqlite:{Path.Combine(_dir, "replayed.db")}", "--offline", Path.Combine(_dir, "offline2")]);
+        code.Should().Be(0, err);
+        JsonDocument.Parse(output).RootElement.GetProperty("resolvers").GetProperty("users_stream").GetProperty("written").GetInt64().Should().Be(120);
+
+        (code, _, err) = Cli.Run(["record", "--out", recording]);
+        code.Should().Be(2);
+        err.Should().Contain("--kinesis-stream");
+    }
+}
