@@ -6,6 +6,7 @@ using Sluice.Pipeline.Graph;
 using Sluice.Pipeline.Messages;
 using Sluice.Pipeline.Stores;
 using Sluice.Sources.Kafka;
+using Sluice.Sources.Kinesis;
 using Sluice.Sources.Recording;
 
 namespace Sluice;
@@ -32,11 +33,16 @@ public sealed record PipelineOptions
     /// (the seed's items -> embeddings chain without a broker). Default true.
     /// </summary>
     public bool ChainInProcess { get; init; } = true;
+    /// <summary>Live sources (Kafka, Kinesis) end once idle this long, everything committed; null: until the run is cancelled.</summary>
+    public TimeSpan? IdleExit { get; init; }
+    /// <summary>The Kinesis checkpoint file.</summary>
+    public string KinesisCheckpointPath { get; init; } = ".sluice/kinesis-checkpoints.db";
 }
 
 /// <summary>
 /// Resolvers running together: recordings are replayed, a sink that feeds another resolver of the pipeline is handed
-/// over in process, and the other sources (Kafka) are consumed until <see cref="RunAsync"/>'s token is cancelled.
+/// over in process, and live sources (Kafka, Kinesis) are consumed until <see cref="RunAsync"/>'s token is cancelled or
+/// they were idle <see cref="PipelineOptions.IdleExit"/>.
 /// </summary>
 public sealed class StreamPipeline
 {
@@ -97,8 +103,8 @@ public sealed class StreamPipeline
         try
         {
             var source = g.First().Source;
-            if (!chains.TryGetValue(source.Name, out var chain) && source.Kind.Value == "kafka")
-                return await RunKafkaAsync(names, online, dedup, chains, cancellationToken);
+            if (!chains.TryGetValue(source.Name, out var chain) && source.Kind.Value is "kafka" or "kinesis")
+                return await RunLiveAsync(source.Kind.Value, names, online, dedup, chains, cancellationToken);
             var input = chain is not null ? chain.ReadAllAsync(cancellationToken)
                 : source.Kind.Value == "recording" ? RecordingFile.ReadAsync(source.Options["path"].Value, 4096, cancellationToken)
                 : throw new NotSupportedException($"source {source.Name}: {source.Kind.Value} sources are not served by StreamPipeline yet");
@@ -122,13 +128,21 @@ public sealed class StreamPipeline
             DeadLetters = deadLetters,
         };
 
-    private async Task<IReadOnlyDictionary<string, OutcomeCounts>> RunKafkaAsync(List<string> resolvers, IOnlineStore online, IDedupStore dedup,
+    private async Task<IReadOnlyDictionary<string, OutcomeCounts>> RunLiveAsync(string kind, List<string> resolvers, IOnlineStore online, IDedupStore dedup,
         Dictionary<string, Chain> chains, CancellationToken stop)
     {
         if (resolvers.Any(r => _definitions.Resolvers.First(p => p.Name == r).Sink is { } s && chains.ContainsKey(s.Target)))
-            throw new NotSupportedException("a Kafka resolver's sink feeds the pipeline in process only from recordings for now; set ChainInProcess = false to go through the topic");
-        var options = Graph(resolvers, online, dedup, null!, null!) with { Sink = null, DeadLetters = null };
-        return await KafkaRunner.RunAsync(_definitions, options, new KafkaSourceOptions(), stop: stop);
+            throw new NotSupportedException($"a {kind} resolver's sink feeds the pipeline in process only from recordings for now; set ChainInProcess = false to go through the stream");
+        // The runners bring their own sinks and dead-letter targets (topics and streams, else files).
+        var options = new GraphOptions(_options.OnlinePath, _options.SinkDirectory, _options.DeadLetterPath, _options.OfflineDirectory, _options.Environment, resolvers)
+        {
+            Online = online,
+            Dedup = dedup,
+            OfflineFileAge = TimeSpan.FromSeconds(10), // offsets advance when offline files close
+        };
+        return kind == "kafka"
+            ? await KafkaRunner.RunAsync(_definitions, options, new KafkaSourceOptions { IdleExit = _options.IdleExit }, stop: stop)
+            : await KinesisRunner.RunAsync(_definitions, options, new KinesisSourceOptions { IdleExit = _options.IdleExit, CheckpointPath = _options.KinesisCheckpointPath }, stop: stop);
     }
 
     /// <summary>An in-process stream: rows a sink wrote, as messages for the resolvers that read its target.</summary>
