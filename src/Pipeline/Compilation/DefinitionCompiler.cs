@@ -18,7 +18,7 @@ public sealed class DefinitionCompiler : ITypeScope
         ["kafka"] = ["bootstrap_servers", "topic", "client_id_prefix", "group_id_prefix", "security_protocol", "sasl_mechanism",
                      "sasl_username", "sasl_password", "ssl_ca_location", "late_arrival_deadline", "dead_letter_queue_topic"],
         ["recording"] = ["path", "late_arrival_deadline", "dead_letter_queue_topic"],
-        ["pubsub"] = ["project_id", "subscription_id", "credentials", "late_arrival_deadline", "dead_letter_queue_topic"],
+        ["pubsub"] = ["project_id", "subscription_id", "topic_id", "credentials", "late_arrival_deadline", "dead_letter_queue_topic"],
         ["kinesis"] = ["stream_name", "region_name", "endpoint_url", "aws_access_key_id", "aws_secret_access_key", "start_position",
                        "late_arrival_deadline", "dead_letter_queue_topic"],
     };

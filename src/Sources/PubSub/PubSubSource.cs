@@ -1,0 +1,227 @@
+
+using System.Threading.Channels;
+using Google.Cloud.PubSub.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Definitions;
+using Sluice.Pipeline.Messages;
+
+namespace Sluice.Sources.PubSub;
+
+/// <summary>How a Pub/Sub source reads.</summary>
+public sealed record PubSubSourceOptions
+{
+    /// <summary>Flow control: messages delivered but not yet acknowledged, at most.</summary>
+    public int MaxOutstandingMessages { get; init; } = 10_000;
+    /// <summary>The ack deadline asked for; messages in flight get it extended every third of it.</summary>
+    public TimeSpan AckDeadline { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Stop once no message arrived this long (what is in flight is acknowledged as the graph drains); null reads until cancelled.</summary>
+    public TimeSpan? IdleExit { get; init; }
+}
+
+/// <summary>The gRPC channel of a Pub/Sub source: <c>PUBSUB_EMULATOR_HOST</c> (plain text) or Google's endpoint with a bearer token.</summary>
+internal static class PubSubChannels
+{
+    public static GrpcChannel For(SourceDef source)
+    {
+        if (Environment.GetEnvironmentVariable("PUBSUB_EMULATOR_HOST") is { Length: > 0 } emulator)
+            return GrpcChannel.ForAddress($"http://{emulator}");
+        // credentials: a file holding an OAuth2 access token (e.g. `gcloud auth print-access-token > token`), or GOOGLE_OAUTH_ACCESS_TOKEN.
+        var token = source.Options.TryGetValue("credentials", out var c) && File.Exists(c.Value) ? File.ReadAllText(c.Value).Trim()
+            : Environment.GetEnvironmentVariable("GOOGLE_OAUTH_ACCESS_TOKEN")
+            ?? throw new InvalidOperationException($"source {source.Name}: set PUBSUB_EMULATOR_HOST, or credentials (a file holding an OAuth2 access token), or GOOGLE_OAUTH_ACCESS_TOKEN");
+        var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+        {
+            metadata.Add("Authorization", $"Bearer {token}");
+            return Task.CompletedTask;
+        });
+        return GrpcChannel.ForAddress("https://pubsub.googleapis.com", new GrpcChannelOptions { Credentials = ChannelCredentials.Create(new SslCredentials(), credentials) });
+    }
+
+    public static string Option(SourceDef source, string key) =>
+        source.Options.TryGetValue(key, out var v) && v.Value.Length > 0 ? v.Value : throw new InvalidOperationException($"source {source.Name}: a pubsub source needs {key}");
+}
+
+/// <summary>
+/// Reads one Pub/Sub subscription for one resolver with StreamingPull: flow control by outstanding messages, attributes
+/// as headers (so header filters apply), publish time as the timestamp, ordering key as the key. A message is
+/// acknowledged only once every target acknowledged it (<see cref="Committable"/>); until then its ack deadline is
+/// extended, and anything not acknowledged (a crash, a stop) is redelivered by Pub/Sub. Positions are
+/// <c>subscription/0/offset</c>, offsets counted per run (a redelivery gets a new one).
+/// </summary>
+public sealed class PubSubSource : IAsyncDisposable
+{
+    private readonly ResolverPlan _plan;
+    private readonly PubSubSourceOptions _options;
+    private readonly GrpcChannel _channel;
+    private readonly string _subscription, _name;
+    private readonly Channel<MessageBatch> _out = Channel.CreateBounded<MessageBatch>(4);
+    private readonly SortedDictionary<long, string> _inFlight = []; // offset -> ack id
+    private readonly Lock _lock = new();
+    private readonly SemaphoreSlim _write = new(1, 1);
+    private AsyncDuplexStreamingCall<StreamingPullRequest, StreamingPullResponse>? _call;
+    private long _next, _acknowledged;
+    private DateTime _lastMessage = DateTime.UtcNow;
+
+    /// <summary>Prepares the source of <paramref name="plan"/> (a <c>kind: pubsub</c> source).</summary>
+    public PubSubSource(ResolverPlan plan, PubSubSourceOptions options)
+    {
+        _plan = plan;
+        _options = options;
+        _name = PubSubChannels.Option(plan.Source, "subscription_id");
+        _subscription = $"projects/{PubSubChannels.Option(plan.Source, "project_id")}/subscriptions/{_name}";
+        _channel = PubSubChannels.For(plan.Source);
+    }
+
+    /// <summary>Messages acknowledged to Pub/Sub so far.</summary>
+    public long Acknowledged => Interlocked.Read(ref _acknowledged);
+
+    /// <summary>The subscription's messages as batches, until <paramref name="stop"/> or idle exit.</summary>
+    public async IAsyncEnumerable<MessageBatch> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken stop)
+    {
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var client = new Subscriber.SubscriberClient(_channel);
+        _call = client.StreamingPull(cancellationToken: reading.Token);
+        await _call.RequestStream.WriteAsync(new StreamingPullRequest
+        {
+            Subscription = _subscription,
+            StreamAckDeadlineSeconds = (int)_options.AckDeadline.TotalSeconds,
+            MaxOutstandingMessages = _options.MaxOutstandingMessages,
+            ClientId = Guid.NewGuid().ToString("N"),
+        }, stop);
+        var pump = Task.Run(() => PumpAsync(reading.Token), CancellationToken.None);
+        var keepAlive = Task.Run(() => ExtendAsync(reading.Token), CancellationToken.None);
+        await foreach (var batch in _out.Reader.ReadAllAsync(CancellationToken.None)) yield return batch;
+        await reading.CancelAsync();
+        try { await Task.WhenAll(pump, keepAlive); }
+        catch (OperationCanceledException) { }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled) { }
+    }
+
+    private async Task PumpAsync(CancellationToken ct)
+    {
+        try
+        {
+            var idle = Task.Run(async () =>
+            {
+                while (_options.IdleExit is { } limit && !ct.IsCancellationRequested)
+                {
+                    await Task.Delay(100, ct);
+                    // What is in flight is acknowledged as the graph drains (by the unary Acknowledge once the stream is closed).
+                    if (DateTime.UtcNow - _lastMessage > limit)
+                    {
+                        _out.Writer.TryComplete();
+                        return;
+                    }
+                }
+            }, CancellationToken.None);
+            await foreach (var response in _call!.ResponseStream.ReadAllAsync(ct))
+            {
+                if (response.ReceivedMessages.Count == 0) continue;
+                _lastMessage = DateTime.UtcNow;
+                var b = new MessageBatch.Builder();
+                lock (_lock)
+                {
+                    foreach (var r in response.ReceivedMessages)
+                    {
+                        long offset = _next++;
+                        _inFlight[offset] = r.AckId;
+                        var m = r.Message;
+                        long ts = m.PublishTime is { } t ? t.Seconds * 1_000_000 + t.Nanos / 1000 : 0;
+                        b.Append(_name, 0, offset, ts, m.OrderingKey.Length == 0 ? null : System.Text.Encoding.UTF8.GetBytes(m.OrderingKey), m.Data.ToByteArray(),
+                            m.Attributes.Select(a => KeyValuePair.Create(a.Key, System.Text.Encoding.UTF8.GetBytes(a.Value))).ToList());
+                    }
+                }
+                await _out.Writer.WriteAsync(b.Build(), ct);
+            }
+            _out.Writer.TryComplete();
+        }
+        catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or RpcException)
+        {
+            _out.Writer.TryComplete();
+        }
+        catch (Exception e)
+        {
+            _out.Writer.TryComplete(new InvalidOperationException($"resolver {_plan.Name}: Pub/Sub subscription {_subscription}: {e.Message}", e));
+        }
+    }
+
+    /// <summary>Extends the deadline of every message in flight every third of the ack deadline.</summary>
+    private async Task ExtendAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await Task.Delay(_options.AckDeadline / 3, ct);
+            string[] ids;
+            lock (_lock) ids = [.. _inFlight.Values];
+            if (ids.Length == 0) continue;
+            var request = new StreamingPullRequest();
+            request.ModifyDeadlineAckIds.AddRange(ids);
+            request.ModifyDeadlineSeconds.AddRange(ids.Select(_ => (int)_options.AckDeadline.TotalSeconds));
+            await SendAsync(request, ct);
+        }
+    }
+
+    private async Task SendAsync(StreamingPullRequest request, CancellationToken ct)
+    {
+        await _write.WaitAsync(ct);
+        try { await _call!.RequestStream.WriteAsync(request, ct); }
+        finally { _write.Release(); }
+    }
+
+    /// <summary>Called by the graph as the acknowledged prefix advances: acknowledges those messages to Pub/Sub.</summary>
+    public void Committable(string topic, int partition, long next)
+    {
+        if (topic != _name || _call is null) return;
+        var request = new StreamingPullRequest();
+        lock (_lock)
+        {
+            foreach (var offset in _inFlight.Keys.TakeWhile(o => o < next).ToList())
+            {
+                request.AckIds.Add(_inFlight[offset]);
+                _inFlight.Remove(offset);
+            }
+        }
+        if (request.AckIds.Count == 0) return;
+        try
+        {
+            SendAsync(request, CancellationToken.None).GetAwaiter().GetResult();
+            Interlocked.Add(ref _acknowledged, request.AckIds.Count);
+        }
+        catch (Exception e) when (e is RpcException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The stream is gone (stopping): Pub/Sub redelivers what was not acknowledged; at least once either way.
+            _ = new SubscriberAcks(_channel, _subscription).TryAcknowledge(request.AckIds, ref _acknowledged);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        _call?.Dispose();
+        _channel.Dispose();
+        _write.Dispose();
+        await Task.CompletedTask;
+    }
+}
+
+/// <summary>Acknowledges with the unary Acknowledge call when the streaming pull is gone (its final acks as a run stops).</summary>
+internal sealed class SubscriberAcks(GrpcChannel channel, string subscription)
+{
+    public bool TryAcknowledge(IEnumerable<string> ackIds, ref long acknowledged)
+    {
+        try
+        {
+            var request = new AcknowledgeRequest { Subscription = subscription };
+            request.AckIds.AddRange(ackIds);
+            new Subscriber.SubscriberClient(channel).Acknowledge(request);
+            Interlocked.Add(ref acknowledged, request.AckIds.Count);
+            return true;
+        }
+        catch (RpcException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Text;
+using System.Text.Json;
+using FluentAssertions;
+using Google.Cloud.PubSub.V1;
+using Google.Protobuf;
+using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Graph;
+using Sluice.Pipeline.Stores;
+using Sluice.Sources.PubSub;
+
+namespace Sluice.Sources.Tests.PubSub;
+
+/// <summary>
+/// Pub/Sub resolvers against a loopback Pub/Sub server (gRPC, plain text, PUBSUB_EMULATOR_HOST): attributes as headers
+/// for routing, acknowledgement only after every target, a sink topic, a dead-letter topic, and redelivery after a stop.
+/// </summary>
+[Collection("PUBSUB_EMULATOR_HOST")] // the environment variable is process-wide
+public sealed class PubSubRunIntegrationTests : IAsyncLifetime
+{
+    private LoopbackPubSub _server = null!;
+    private readonly string _dir = Directory.CreateTempSubdirectory("sluice-pubsub-").FullName;
+
+    public async Task InitializeAsync()
+    {
+        _server = await LoopbackPubSub.StartAsync();
+        Environment.SetEnvironmentVariable("PUBSUB_EMULATOR_HOST", _server.Host);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Environment.SetEnvironmentVariable("PUBSUB_EMULATOR_HOST", null);
+        await _server.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private const string Yaml = """
+        features:
+          User: {user_id: {type: int64, primary: true}, full_name: string}
+        messages:
+          UserMessage: {id: int64, name: string}
+        sources:
+          users: {kind: pubsub, project_id: p, subscription_id: users-sub, dead_letter_queue_topic: users-dlq}
+          users_out: {kind: pubsub, project_id: p, topic_id: users-out}
+        resolvers:
+          users_from_pubsub:
+            source: users
+            message_type: UserMessage
+            message_header_filters: [[type, User]]
+            output_features: {User.user_id: _.id, User.full_name: _.name}
+            sink: {send_to: users_out, output_features: [User.user_id, User.full_name], format: json}
+        """;
+
+    private static CompiledDefinitions Definitions() =>
+        DefinitionCompiler.CompileText(Yaml, "pubsub.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+
+    private GraphOptions Options() => new(Path.Combine(_dir, "online.db"), Path.Combine(_dir, "sinks"), Path.Combine(_dir, "dead.jsonl"), Path.Combine(_dir, "offline"));
+
+    private void Setup()
+    {
+        _server.Data.CreateSubscription("projects/p/subscriptions/users-sub", "projects/p/topics/users");
+        _server.Data.CreateTopic("projects/p/topics/users-out");
+        _server.Data.CreateTopic("projects/p/topics/users-dlq");
+    }
+
+    private void Publish(IEnumerable<(string Data, string Type)> messages) =>
+        _server.Data.Publish("projects/p/topics/users", messages.Select(m => new PubsubMessage { Data = ByteString.CopyFromUtf8(m.Data), Attributes = { ["type"] = m.Type } }));
+
+    private async Task<string?> Online(long id)
+    {
+        await using var store = await SqliteOnlineStore.OpenAsync(Path.Combine(_dir, "online.db"));
+        return await store.GetAsync(Definitions().Classes.Single(), id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task Attributes_route_acks_follow_the_targets_and_sink_and_dead_letter_topics_receive()
+    {
+        Setup();
+        Publish(Enumerable.Range(1, 150).Select(i => (JsonSerializer.Serialize(new { id = i, name = $"user {i}" }), "User")));
+        Publish(Enumerable.Range(1, 20).Select(i => ($"{{\"tx\": {i}}}", "Transaction")));
+        Publish([("{broken", "User")]);
+
+        var counts = await PubSubRunner.RunAsync(Definitions(), Options(), new PubSubSourceOptions { IdleExit = TimeSpan.FromSeconds(1) }).WaitAsync(TimeSpan.FromMinutes(2));
+        counts["users_from_pubsub"].Written.Should().Be(150);
+        counts["users_from_pubsub"].Filtered.Should().Be(20);
+        counts["users_from_pubsub"].ParseFailed.Should().Be(1);
+        (await Online(42)).Should().Contain("user 42");
+
+        var subscription = _server.Data.Subscriptions["projects/p/subscriptions/users-sub"];
+        await WaitUntil(() => subscription.Outstanding.IsEmpty && subscription.Pending.IsEmpty);
+        _server.Data.Published["projects/p/topics/users-out"].Should().HaveCount(150)
+            .And.Contain(m => m.Data.ToStringUtf8() == """{"user.user_id":7,"user.full_name":"user 7"}""" && m.Attributes["sluice-key"] == "7");
+        var dead = _server.Data.Published["projects/p/topics/users-dlq"].Should().ContainSingle().Subject;
+        dead.Data.ToStringUtf8().Should().Be("{broken");
+        dead.Attributes["type"].Should().Be("User");
+        dead.Attributes["sluice-resolver"].Should().Be("users_from_pubsub");
+        dead.Attributes["sluice-error"].Should().Contain("parse failed");
+    }
+
+    [Fact]
+    public async Task Messages_in_flight_at_a_stop_are_redelivered_and_nothing_is_lost()
+    {
+        Setup();
+        Publish(Enumerable.Range(1, 3000).Select(i => (JsonSerializer.Serialize(new { id = i, name = $"user {i}" }), "User")));
+        using (var stop = new CancellationTokenSource())
+        {
+            var first = PubSubRunner.RunAsync(Definitions(), Options(), new PubSubSourceOptions { MaxOutstandingMessages = 200 }, stop: stop.Token);
+            await Task.Delay(300);
+            await stop.CancelAsync();
+            await first.WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        var counts = await PubSubRunner.RunAsync(Definitions(), Options(), new PubSubSourceOptions { IdleExit = TimeSpan.FromSeconds(3) }).WaitAsync(TimeSpan.FromMinutes(2));
+        counts["users_from_pubsub"].ParseFailed.Should().Be(0);
+        for (long id = 1; id <= 3000; id += 71) (await Online(id)).Should().NotBeNull($"user {id} was written");
+        (await Online(3000)).Should().NotBeNull();
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); !condition() && DateTime.UtcNow < deadline;) await Task.Delay(50);
+        condition().Should().BeTrue();
+    }
+}
