@@ -114,6 +114,34 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
         (await Online(3000)).Should().NotBeNull();
     }
 
+    [Fact]
+    public async Task Messages_published_by_the_official_Node_client_are_read_with_their_attributes()
+    {
+        Setup();
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) dir = dir.Parent;
+        var tool = Path.Combine(dir!.FullName, "tools", "pubsub");
+        if (!Directory.Exists(Path.Combine(tool, "node_modules", "@google-cloud", "pubsub")))
+            throw new InvalidOperationException($"@google-cloud/pubsub is not installed: run 'npm ci' in {tool} (.ci/run does)");
+        var start = new System.Diagnostics.ProcessStartInfo("node") { WorkingDirectory = tool, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "publish.js", "p", "users", "500" }) start.ArgumentList.Add(a);
+        start.Environment["PUBSUB_EMULATOR_HOST"] = _server.Host;
+        using (var node = System.Diagnostics.Process.Start(start)!)
+        {
+            var output = node.StandardOutput.ReadToEndAsync();
+            var errors = node.StandardError.ReadToEndAsync();
+            await node.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+            node.ExitCode.Should().Be(0, await errors);
+            (await output).Should().Contain("published 500");
+        }
+
+        var counts = await PubSubRunner.RunAsync(Definitions(), Options(), new PubSubSourceOptions { IdleExit = TimeSpan.FromSeconds(1) }).WaitAsync(TimeSpan.FromMinutes(2));
+        counts["users_from_pubsub"].Written.Should().Be(450);
+        counts["users_from_pubsub"].Filtered.Should().Be(50, "every 10th message has attribute type=Other");
+        (await Online(123)).Should().Contain("node 123");
+        (await Online(120)).Should().BeNull();
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         for (var deadline = DateTime.UtcNow.AddSeconds(10); !condition() && DateTime.UtcNow < deadline;) await Task.Delay(50);
