@@ -6,6 +6,7 @@ using Sluice.Pipeline.Graph;
 using Sluice.Pipeline.Stores;
 using Sluice.Sources.Kafka;
 using Sluice.Sources.Kinesis;
+using Sluice.Sources.PubSub;
 using Sluice.Sources.Recording;
 
 namespace Sluice.Cli;
@@ -74,13 +75,17 @@ internal static class CliApp
         var kinesisStream = new Option<string?>("--kinesis-stream") { Description = "record a Kinesis stream instead of a Kafka topic" };
         var endpointUrl = new Option<string?>("--endpoint-url") { Description = "the Kinesis endpoint (default: the region's AWS endpoint)" };
         var region = new Option<string>("--region") { Description = "the AWS region of --kinesis-stream", DefaultValueFactory = _ => "us-east-1" };
+        var pubsubProject = new Option<string?>("--pubsub-project") { Description = "the Google Cloud project of --pubsub-subscription" };
+        var pubsubSubscription = new Option<string?>("--pubsub-subscription") { Description = "record a Pub/Sub subscription (its messages are acknowledged once written: give the recorder its own)" };
         var outPath = new Option<string>("--out") { Description = "the recording to write (.arrows or .jsonl)", Required = true };
         var maxMessages = new Option<long?>("--max-messages") { Description = "stop after this many messages" };
         var fromBeginning = new Option<bool>("--from-beginning") { Description = "start at the earliest offset (default: new messages only)" };
         var recordIdle = new Option<double?>("--idle-exit") { Description = "stop once no message arrived for this many seconds" };
         var record = new Command("record", "copy a Kafka topic (or a Kinesis stream) into a recording that replay reads back")
-            { bootstrap, topic, kinesisStream, endpointUrl, region, outPath, maxMessages, fromBeginning, recordIdle };
-        record.SetAction((parse, ct) => parse.GetValue(kinesisStream) is { } stream
+            { bootstrap, topic, kinesisStream, endpointUrl, region, pubsubProject, pubsubSubscription, outPath, maxMessages, fromBeginning, recordIdle };
+        record.SetAction((parse, ct) => parse.GetValue(pubsubSubscription) is { } sub
+            ? RecordPubSub(parse.GetValue(pubsubProject), sub, parse.GetValue(outPath)!, parse.GetValue(maxMessages), parse.GetValue(recordIdle), stdout, stderr, ct)
+            : parse.GetValue(kinesisStream) is { } stream
             ? RecordKinesis(stream, parse.GetValue(endpointUrl), parse.GetValue(region)!, parse.GetValue(outPath)!, parse.GetValue(maxMessages), parse.GetValue(fromBeginning), stdout, stderr, ct)
             : parse.GetValue(bootstrap) is { } servers && parse.GetValue(topic) is { } t
                 ? Record(servers, t, parse.GetValue(outPath)!, parse.GetValue(maxMessages), parse.GetValue(fromBeginning), parse.GetValue(recordIdle), stdout, stderr, ct)
@@ -291,10 +296,11 @@ internal static class CliApp
         }
         var kafkaPlans = KafkaRunner.Resolvers(defs, env, only);
         var kinesisPlans = KinesisRunner.Resolvers(defs, env, only);
-        var plans = kafkaPlans.Concat(kinesisPlans).ToList();
+        var pubsubPlans = PubSubRunner.Resolvers(defs, env, only);
+        var plans = kafkaPlans.Concat(kinesisPlans).Concat(pubsubPlans).ToList();
         if (plans.Count == 0)
         {
-            stderr.WriteLine($"error: no resolver of {defsPath} reads a kafka or kinesis source{(env is null ? "" : $" in environment '{env}'")}; 'sluice replay' reads recordings");
+            stderr.WriteLine($"error: no resolver of {defsPath} reads a kafka, kinesis or pubsub source{(env is null ? "" : $" in environment '{env}'")}; 'sluice replay' reads recordings");
             return Usage;
         }
         bool live = !json && !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
@@ -340,6 +346,9 @@ internal static class CliApp
                     warning => { lock (progress) stderr.WriteLine($"{(live ? "\n" : "")}warning: {warning}"); }, ct));
             if (kinesisPlans.Count > 0)
                 runs.Add(KinesisRunner.RunAsync(defs, options with { Resolvers = kinesisPlans.Select(p => p.Name).ToList() }, kinesisOptions, Progress, ct));
+            if (pubsubPlans.Count > 0)
+                runs.Add(PubSubRunner.RunAsync(defs, options with { Resolvers = pubsubPlans.Select(p => p.Name).ToList() },
+                    new PubSubSourceOptions { IdleExit = sourceOptions.IdleExit }, Progress, ct));
             counts = (await Task.WhenAll(runs)).SelectMany(r => r).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
         }
         catch (Confluent.Kafka.KafkaException e)
@@ -352,6 +361,11 @@ internal static class CliApp
             stderr.WriteLine($"error: Kinesis: {(e.InnerException ?? e).Message}");
             return Usage;
         }
+        catch (Exception e) when (e is Grpc.Core.RpcException || e.InnerException is Grpc.Core.RpcException)
+        {
+            stderr.WriteLine($"error: Pub/Sub: {(e.InnerException ?? e).Message}");
+            return Usage;
+        }
         if (live) stderr.WriteLine();
         long total = counts.Values.Sum(c => c.Total);
         WriteOutcomes(stdout, json, total, sw.Elapsed.TotalSeconds, counts);
@@ -360,8 +374,31 @@ internal static class CliApp
 
     private static int MissingRecordSource(TextWriter stderr)
     {
-        stderr.WriteLine("error: record needs --bootstrap-servers and --topic (Kafka) or --kinesis-stream (Kinesis)");
+        stderr.WriteLine("error: record needs --bootstrap-servers and --topic (Kafka), --kinesis-stream (Kinesis) or --pubsub-project and --pubsub-subscription (Pub/Sub)");
         return Usage;
+    }
+
+    private static async Task<int> RecordPubSub(string? project, string subscription, string outPath, long? maxMessages, double? idleExit,
+        TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        if (project is null) { stderr.WriteLine("error: --pubsub-subscription needs --pubsub-project"); return Usage; }
+        if (!outPath.EndsWith(".arrows", StringComparison.OrdinalIgnoreCase) && !outPath.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+        {
+            stderr.WriteLine($"error: --out '{outPath}' must end in .arrows or .jsonl");
+            return Usage;
+        }
+        try
+        {
+            long n = await PubSubRecorder.RecordAsync(new PubSubRecorder.Options(project, subscription, outPath)
+                { MaxMessages = maxMessages, IdleExit = TimeSpan.FromSeconds(idleExit ?? 2) }, ct);
+            stdout.WriteLine($"{n:N0} messages recorded to {outPath}");
+            return Ok;
+        }
+        catch (Exception e) when (e is Grpc.Core.RpcException or InvalidOperationException)
+        {
+            stderr.WriteLine($"error: Pub/Sub: {e.Message}");
+            return Usage;
+        }
     }
 
     private static async Task<int> RecordKinesis(string stream, string? endpoint, string region, string outPath, long? maxMessages, bool fromBeginning,

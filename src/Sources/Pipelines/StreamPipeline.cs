@@ -7,6 +7,7 @@ using Sluice.Pipeline.Messages;
 using Sluice.Pipeline.Stores;
 using Sluice.Sources.Kafka;
 using Sluice.Sources.Kinesis;
+using Sluice.Sources.PubSub;
 using Sluice.Sources.Recording;
 
 namespace Sluice;
@@ -33,7 +34,7 @@ public sealed record PipelineOptions
     /// (the seed's items -> embeddings chain without a broker). Default true.
     /// </summary>
     public bool ChainInProcess { get; init; } = true;
-    /// <summary>Live sources (Kafka, Kinesis) end once idle this long, everything committed; null: until the run is cancelled.</summary>
+    /// <summary>Live sources (Kafka, Kinesis, Pub/Sub) end once idle this long, everything committed; null: until the run is cancelled.</summary>
     public TimeSpan? IdleExit { get; init; }
     /// <summary>The Kinesis checkpoint file.</summary>
     public string KinesisCheckpointPath { get; init; } = ".sluice/kinesis-checkpoints.db";
@@ -41,7 +42,7 @@ public sealed record PipelineOptions
 
 /// <summary>
 /// Resolvers running together: recordings are replayed, a sink that feeds another resolver of the pipeline is handed
-/// over in process, and live sources (Kafka, Kinesis) are consumed until <see cref="RunAsync"/>'s token is cancelled or
+/// over in process, and live sources (Kafka, Kinesis, Pub/Sub) are consumed until <see cref="RunAsync"/>'s token is cancelled or
 /// they were idle <see cref="PipelineOptions.IdleExit"/>.
 /// </summary>
 public sealed class StreamPipeline
@@ -103,7 +104,7 @@ public sealed class StreamPipeline
         try
         {
             var source = g.First().Source;
-            if (!chains.TryGetValue(source.Name, out var chain) && source.Kind.Value is "kafka" or "kinesis")
+            if (!chains.TryGetValue(source.Name, out var chain) && source.Kind.Value is "kafka" or "kinesis" or "pubsub")
                 return await RunLiveAsync(source.Kind.Value, names, online, dedup, chains, cancellationToken);
             var input = chain is not null ? chain.ReadAllAsync(cancellationToken)
                 : source.Kind.Value == "recording" ? RecordingFile.ReadAsync(source.Options["path"].Value, 4096, cancellationToken)
@@ -140,9 +141,12 @@ public sealed class StreamPipeline
             Dedup = dedup,
             OfflineFileAge = TimeSpan.FromSeconds(10), // offsets advance when offline files close
         };
-        return kind == "kafka"
-            ? await KafkaRunner.RunAsync(_definitions, options, new KafkaSourceOptions { IdleExit = _options.IdleExit }, stop: stop)
-            : await KinesisRunner.RunAsync(_definitions, options, new KinesisSourceOptions { IdleExit = _options.IdleExit, CheckpointPath = _options.KinesisCheckpointPath }, stop: stop);
+        return kind switch
+        {
+            "kafka" => await KafkaRunner.RunAsync(_definitions, options, new KafkaSourceOptions { IdleExit = _options.IdleExit }, stop: stop),
+            "kinesis" => await KinesisRunner.RunAsync(_definitions, options, new KinesisSourceOptions { IdleExit = _options.IdleExit, CheckpointPath = _options.KinesisCheckpointPath }, stop: stop),
+            _ => await PubSubRunner.RunAsync(_definitions, options, new PubSubSourceOptions { IdleExit = _options.IdleExit }, stop: stop),
+        };
     }
 
     /// <summary>An in-process stream: rows a sink wrote, as messages for the resolvers that read its target.</summary>

@@ -90,6 +90,7 @@ public sealed class PubSubSource : IAsyncDisposable
             MaxOutstandingMessages = _options.MaxOutstandingMessages,
             ClientId = Guid.NewGuid().ToString("N"),
         }, stop);
+        _lastMessage = DateTime.UtcNow; // idleness counts from the open stream
         var pump = Task.Run(() => PumpAsync(reading.Token), CancellationToken.None);
         var keepAlive = Task.Run(() => ExtendAsync(reading.Token), CancellationToken.None);
         await foreach (var batch in _out.Reader.ReadAllAsync(CancellationToken.None)) yield return batch;
@@ -109,7 +110,8 @@ public sealed class PubSubSource : IAsyncDisposable
                 {
                     await Task.Delay(100, ct);
                     // What is in flight is acknowledged as the graph drains (by the unary Acknowledge once the stream is closed).
-                    if (DateTime.UtcNow - _lastMessage > limit)
+                    // Before the first message a subscription gets some grace: a fresh stream can take a moment to deliver.
+                    if (DateTime.UtcNow - _lastMessage > (_next == 0 ? TimeSpan.FromTicks(Math.Max(limit.Ticks, TimeSpan.FromSeconds(5).Ticks)) : limit))
                     {
                         _out.Writer.TryComplete();
                         return;
