@@ -6,12 +6,13 @@ using Sluice.Perf;
 // dotnet run -c Release --project perf/Sluice.Perf -- proto-parse --messages 1000000 --json FILE
 // dotnet run -c Release --project perf/Sluice.Perf -- row-resolver --messages 1000000 --json FILE
 // dotnet run -c Release --project perf/Sluice.Perf -- kafka --messages 1000000 --json FILE
+// dotnet run -c Release --project perf/Sluice.Perf -- pubsub --messages 200000 --json FILE
 // dotnet run -c Release --project perf/Sluice.Perf -- kinesis --messages 100000 --json FILE
 // dotnet run -c Release --project perf/Sluice.Perf -- redis --messages 1000000 --json FILE
 // dotnet run -c Release --project perf/Sluice.Perf -- bench [BenchmarkDotNet args, e.g. --filter '*json*']
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: Sluice.Perf parse-project [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf proto-parse [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf row-resolver [--messages N] [--json FILE]\n       Sluice.Perf replay [--messages N] [--json FILE]\n       Sluice.Perf kafka [--messages N] [--json FILE]\n       Sluice.Perf redis [--messages N] [--json FILE]\n       Sluice.Perf kinesis [--messages N] [--json FILE]\n       Sluice.Perf bench [BenchmarkDotNet arguments]");
+    Console.WriteLine("usage: Sluice.Perf parse-project [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf proto-parse [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf row-resolver [--messages N] [--json FILE]\n       Sluice.Perf replay [--messages N] [--json FILE]\n       Sluice.Perf kafka [--messages N] [--json FILE]\n       Sluice.Perf redis [--messages N] [--json FILE]\n       Sluice.Perf kinesis [--messages N] [--json FILE]\n       Sluice.Perf pubsub [--messages N] [--json FILE]\n       Sluice.Perf bench [BenchmarkDotNet arguments]");
     return args.Length == 0 ? 2 : 0;
 }
 
@@ -30,6 +31,8 @@ switch (args[0])
         return await ReplayBenchmark.RunAsync(IntOption("--messages", 1_000_000), Option("--json"));
     case "kafka":
         return await KafkaBenchmark.RunAsync(IntOption("--messages", 1_000_000), Option("--json"));
+    case "pubsub":
+        return await PubSubBenchmark.RunAsync(IntOption("--messages", 200_000), Option("--json"));
     case "kinesis":
         return await KinesisBenchmark.RunAsync(IntOption("--messages", 100_000), Option("--json"));
     case "redis":

@@ -12,8 +12,12 @@ namespace Sluice.Sources.PubSub;
 /// <summary>How a Pub/Sub source reads.</summary>
 public sealed record PubSubSourceOptions
 {
-    /// <summary>Flow control: messages delivered but not yet acknowledged, at most.</summary>
-    public int MaxOutstandingMessages { get; init; } = 10_000;
+    /// <summary>
+    /// Flow control: messages delivered but not yet acknowledged, at most. Acknowledgement waits for every target, the
+    /// offline store's included (its rows are durable when their Parquet file closes), so the window must cover what
+    /// arrives while a file is open: the runner closes offline files every 2 s, and a million covers that at high rates.
+    /// </summary>
+    public int MaxOutstandingMessages { get; init; } = 1_000_000;
     /// <summary>The ack deadline asked for; messages in flight get it extended every third of it.</summary>
     public TimeSpan AckDeadline { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>Stop once no message arrived this long (what is in flight is acknowledged as the graph drains); null reads until cancelled.</summary>
@@ -118,11 +122,22 @@ public sealed class PubSubSource : IAsyncDisposable
                     }
                 }
             }, CancellationToken.None);
-            await foreach (var response in _call!.ResponseStream.ReadAllAsync(ct))
+            // Responses (up to a few hundred messages each) are gathered into batches of 4096, or fewer when the
+            // stream pauses for 10 ms: the graph's cost is per batch.
+            var stream = _call!.ResponseStream;
+            var b = new MessageBatch.Builder();
+            while (true)
             {
+                var next = stream.MoveNext(ct);
+                if (!next.IsCompleted && b.Length > 0 && await Task.WhenAny(next, Task.Delay(10, ct)) != next)
+                {
+                    await _out.Writer.WriteAsync(b.Build(), ct);
+                    b = new MessageBatch.Builder();
+                }
+                if (!await next) break;
+                var response = stream.Current;
                 if (response.ReceivedMessages.Count == 0) continue;
                 _lastMessage = DateTime.UtcNow;
-                var b = new MessageBatch.Builder();
                 lock (_lock)
                 {
                     foreach (var r in response.ReceivedMessages)
@@ -135,8 +150,13 @@ public sealed class PubSubSource : IAsyncDisposable
                             m.Attributes.Select(a => KeyValuePair.Create(a.Key, System.Text.Encoding.UTF8.GetBytes(a.Value))).ToList());
                     }
                 }
-                await _out.Writer.WriteAsync(b.Build(), ct);
+                if (b.Length >= 4096)
+                {
+                    await _out.Writer.WriteAsync(b.Build(), ct);
+                    b = new MessageBatch.Builder();
+                }
             }
+            if (b.Length > 0) await _out.Writer.WriteAsync(b.Build(), ct);
             _out.Writer.TryComplete();
         }
         catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or RpcException)

@@ -140,6 +140,8 @@ public static class PubSubRunner
                     Committed = source.Committable,
                     Clock = options.Clock ?? TimeProvider.System,
                     Linger = TimeSpan.Zero,
+                    // Messages stay unacknowledged (and count against flow control) until their Parquet file closes.
+                    OfflineFileAge = options.OfflineFileAge < TimeSpan.FromSeconds(2) ? options.OfflineFileAge : TimeSpan.FromSeconds(2),
                     Sink = sink,
                     DeadLetters = deadLetters,
                 }, progress is null ? null : (messages, counts) => progress(plan.Name, messages, counts[plan.Name]), CancellationToken.None);

@@ -68,8 +68,14 @@ internal sealed class LoopbackPubSub : IAsyncDisposable
             if (Outstanding.TryRemove(ackId, out var o)) Pending.Enqueue(o.Message);
         }
 
+        private long _lastExpiry;
+
+        /// <summary>Requeues what passed its deadline; looks at most every 200 ms (the scan is over everything outstanding).</summary>
         public void Expire()
         {
+            long now = Environment.TickCount64;
+            if (now - Interlocked.Read(ref _lastExpiry) < 200) return;
+            Interlocked.Exchange(ref _lastExpiry, now);
             foreach (var (id, o) in Outstanding)
                 if (o.Deadline < DateTime.UtcNow) Requeue(id);
         }
@@ -183,9 +189,14 @@ internal sealed class LoopbackPubSub : IAsyncDisposable
             int deadline = Math.Max(10, first.StreamAckDeadlineSeconds);
             long max = first.MaxOutstandingMessages > 0 ? first.MaxOutstandingMessages : 1000;
             var mine = new ConcurrentDictionary<string, bool>();
+            int flowing = 0; // delivered on this stream and not acknowledged through it: what flow control counts
             void Apply(StreamingPullRequest r)
             {
-                foreach (var id in r.AckIds) { s.Outstanding.TryRemove(id, out _); mine.TryRemove(id, out _); }
+                foreach (var id in r.AckIds)
+                {
+                    s.Outstanding.TryRemove(id, out _);
+                    if (mine.TryRemove(id, out _)) Interlocked.Decrement(ref flowing);
+                }
                 for (int i = 0; i < r.ModifyDeadlineAckIds.Count; i++) Modify(s, r.ModifyDeadlineAckIds[i], r.ModifyDeadlineSeconds[i]);
             }
             Apply(first);
@@ -200,11 +211,11 @@ internal sealed class LoopbackPubSub : IAsyncDisposable
                 {
                     s.Expire();
                     var response = new StreamingPullResponse();
-                    while (mine.Count(kv => s.Outstanding.ContainsKey(kv.Key)) + response.ReceivedMessages.Count < max && response.ReceivedMessages.Count < 500
-                           && s.Pending.TryDequeue(out var m))
+                    while (Volatile.Read(ref flowing) < max && response.ReceivedMessages.Count < 500 && s.Pending.TryDequeue(out var m))
                     {
                         var received = Deliver(s, m, deadline);
                         mine[received.AckId] = true;
+                        Interlocked.Increment(ref flowing);
                         response.ReceivedMessages.Add(received);
                     }
                     if (response.ReceivedMessages.Count > 0) await responseStream.WriteAsync(response);
