@@ -87,13 +87,21 @@ public sealed class PubSubSource : IAsyncDisposable
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var client = new Subscriber.SubscriberClient(_channel);
         _call = client.StreamingPull(cancellationToken: reading.Token);
-        await _call.RequestStream.WriteAsync(new StreamingPullRequest
+        try
         {
-            Subscription = _subscription,
-            StreamAckDeadlineSeconds = (int)_options.AckDeadline.TotalSeconds,
-            MaxOutstandingMessages = _options.MaxOutstandingMessages,
-            ClientId = Guid.NewGuid().ToString("N"),
-        }, stop);
+            await _call.RequestStream.WriteAsync(new StreamingPullRequest
+            {
+                Subscription = _subscription,
+                StreamAckDeadlineSeconds = (int)_options.AckDeadline.TotalSeconds,
+                MaxOutstandingMessages = _options.MaxOutstandingMessages,
+                ClientId = Guid.NewGuid().ToString("N"),
+            }, stop);
+        }
+        catch (Exception e) when (stop.IsCancellationRequested && e is RpcException or OperationCanceledException)
+        {
+            _out.Writer.TryComplete(); // stopped while the stream opened: nothing was read
+        }
+        if (stop.IsCancellationRequested) yield break;
         _lastMessage = DateTime.UtcNow; // idleness counts from the open stream
         var pump = Task.Run(() => PumpAsync(reading.Token), CancellationToken.None);
         var keepAlive = Task.Run(() => ExtendAsync(reading.Token), CancellationToken.None);
