@@ -476,7 +476,7 @@ public static class StreamGraph
         var claims = rows.Select(r =>
         {
             int m = batch.RowMessage[r];
-            return new DedupClaim(plan.Name + "\u001f" + FeatureJson.ToJson(keys, r, type), batch.Messages.Position(m), batch.Messages.Timestamp.Values[m], windowMicros);
+            return new DedupClaim(plan.Name + "\u001f" + FeatureJson.ToJson(keys, r, type), batch.Messages.Identity(m), batch.Messages.Timestamp.Values[m], windowMicros);
         }).ToArray();
         var keep = await store.ClaimAsync(claims, ct);
         var drop = new bool[batch.Features.Length];

@@ -70,6 +70,22 @@ public sealed class MessageBatch
     /// <summary>"topic/partition/offset" of message <paramref name="i"/>, as dead letters and errors name it.</summary>
     public string Position(int i) => $"{Topic.GetString(i)}/{Partition.GetValue(i)}/{Offset.GetValue(i)}";
 
+    /// <summary>The header by which a source without stable offsets (Pub/Sub) names a message the same way on every delivery.</summary>
+    public const string MessageIdHeader = "sluice-message-id";
+
+    /// <summary>
+    /// What makes message <paramref name="i"/> the same message when it is delivered again: its <see cref="MessageIdHeader"/>
+    /// when the source sets one (<c>topic/id</c>), else its position. Deduplication claims keys with it, so that a
+    /// redelivery is processed again rather than dropped as a duplicate.
+    /// </summary>
+    public string Identity(int i)
+    {
+        if (Headers.ValueOffsets[i] != Headers.ValueOffsets[i + 1])
+            foreach (var (name, value) in HeadersOf(i))
+                if (name == MessageIdHeader) return $"{Topic.GetString(i)}/{System.Text.Encoding.UTF8.GetString(value)}";
+        return Position(i);
+    }
+
     /// <summary>Wraps a record batch, checking it has the message schema (names and types, in order).</summary>
     public static MessageBatch From(RecordBatch batch)
     {

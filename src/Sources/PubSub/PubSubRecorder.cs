@@ -58,9 +58,10 @@ public static class PubSubRecorder
                 foreach (var r in response.ReceivedMessages)
                 {
                     var m = r.Message;
+                    var headers = m.Attributes.Select(a => KeyValuePair.Create(a.Key, System.Text.Encoding.UTF8.GetBytes(a.Value))).ToList();
+                    headers.Add(KeyValuePair.Create(MessageBatch.MessageIdHeader, System.Text.Encoding.UTF8.GetBytes(m.MessageId)));
                     b.Append(options.Subscription, 0, count++, m.PublishTime is { } t ? t.Seconds * 1_000_000 + t.Nanos / 1000 : 0,
-                        m.OrderingKey.Length == 0 ? null : System.Text.Encoding.UTF8.GetBytes(m.OrderingKey), m.Data.ToByteArray(),
-                        m.Attributes.Select(a => KeyValuePair.Create(a.Key, System.Text.Encoding.UTF8.GetBytes(a.Value))).ToList());
+                        m.OrderingKey.Length == 0 ? null : System.Text.Encoding.UTF8.GetBytes(m.OrderingKey), m.Data.ToByteArray(), headers);
                     ackIds.Add(r.AckId);
                 }
                 yield return b.Build();

@@ -52,7 +52,8 @@ internal static class PubSubChannels
 /// as headers (so header filters apply), publish time as the timestamp, ordering key as the key. A message is
 /// acknowledged only once every target acknowledged it (<see cref="Committable"/>); until then its ack deadline is
 /// extended, and anything not acknowledged (a crash, a stop) is redelivered by Pub/Sub. Positions are
-/// <c>subscription/0/offset</c>, offsets counted per run (a redelivery gets a new one).
+/// <c>subscription/0/offset</c>, offsets counted per run; each message also carries its Pub/Sub message id as header
+/// <c>sluice-message-id</c>, which deduplication uses, so that a redelivery is processed again, not dropped.
 /// </summary>
 public sealed class PubSubSource : IAsyncDisposable
 {
@@ -154,8 +155,9 @@ public sealed class PubSubSource : IAsyncDisposable
                         _inFlight[offset] = r.AckId;
                         var m = r.Message;
                         long ts = m.PublishTime is { } t ? t.Seconds * 1_000_000 + t.Nanos / 1000 : 0;
-                        b.Append(_name, 0, offset, ts, m.OrderingKey.Length == 0 ? null : System.Text.Encoding.UTF8.GetBytes(m.OrderingKey), m.Data.ToByteArray(),
-                            m.Attributes.Select(a => KeyValuePair.Create(a.Key, System.Text.Encoding.UTF8.GetBytes(a.Value))).ToList());
+                        var headers = m.Attributes.Select(a => KeyValuePair.Create(a.Key, System.Text.Encoding.UTF8.GetBytes(a.Value))).ToList();
+                        headers.Add(KeyValuePair.Create(MessageBatch.MessageIdHeader, System.Text.Encoding.UTF8.GetBytes(m.MessageId)));
+                        b.Append(_name, 0, offset, ts, m.OrderingKey.Length == 0 ? null : System.Text.Encoding.UTF8.GetBytes(m.OrderingKey), m.Data.ToByteArray(), headers);
                     }
                 }
                 if (b.Length >= 4096)

@@ -106,6 +106,7 @@ public sealed class PubSubCliIntegrationTests : IAsyncLifetime
                 source: users
                 message_type: UserMessage
                 output_features: {User.user_id: _.id, User.full_name: _.name}
+                deduplication: {on: _.id, within: 1h}
             """);
         var db = Path.Combine(_dir, "online.db");
         Process Sluice(int idleExit)
@@ -140,7 +141,8 @@ public sealed class PubSubCliIntegrationTests : IAsyncLifetime
             (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromMinutes(3)))).Should().Be(exited, "--idle-exit ends the run");
             second.ExitCode.Should().Be(0, await second.StandardError.ReadToEndAsync());
         }
-        Rows(db).Should().Be(n, "every message's features are in the online store after the restart");
+        Rows(db).Should().Be(n, "every message's features are in the online store after the restart: a message claimed for deduplication "
+            + "but not written before the kill comes back with its message id, a redelivery, not a duplicate");
         for (var deadline = DateTime.UtcNow.AddSeconds(10); !(subscription.Outstanding.IsEmpty && subscription.Pending.IsEmpty) && DateTime.UtcNow < deadline;)
             await Task.Delay(50);
         (subscription.Outstanding.Count + subscription.Pending.Count).Should().Be(0, "everything was acknowledged in the end");

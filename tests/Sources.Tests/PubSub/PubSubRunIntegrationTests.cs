@@ -47,13 +47,15 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
             message_type: UserMessage
             message_header_filters: [[type, User]]
             output_features: {User.user_id: _.id, User.full_name: _.name}
+            deduplication: {on: _.id, within: 1h}
             sink: {send_to: users_out, output_features: [User.user_id, User.full_name], format: json}
         """;
 
     private static CompiledDefinitions Definitions() =>
         DefinitionCompiler.CompileText(Yaml, "pubsub.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
 
-    private GraphOptions Options() => new(Path.Combine(_dir, "online.db"), Path.Combine(_dir, "sinks"), Path.Combine(_dir, "dead.jsonl"), Path.Combine(_dir, "offline"));
+    private GraphOptions Options() => new(Path.Combine(_dir, "online.db"), Path.Combine(_dir, "sinks"), Path.Combine(_dir, "dead.jsonl"), Path.Combine(_dir, "offline"))
+        { DedupPath = Path.Combine(_dir, "online.dedup.db") };
 
     private void Setup()
     {
@@ -110,6 +112,7 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
         }
         var counts = await PubSubRunner.RunAsync(Definitions(), Options(), new PubSubSourceOptions { IdleExit = TimeSpan.FromSeconds(3) }).WaitAsync(TimeSpan.FromMinutes(2));
         counts["users_from_pubsub"].ParseFailed.Should().Be(0);
+        counts["users_from_pubsub"].Duplicate.Should().Be(0, "a redelivered message keeps its message id: a redelivery, not a duplicate");
         for (long id = 1; id <= 3000; id += 71) (await Online(id)).Should().NotBeNull($"user {id} was written");
         (await Online(3000)).Should().NotBeNull();
     }
