@@ -115,8 +115,6 @@ internal sealed class ClrSchemas(JsonNamingPolicy naming)
         return name;
     }
 
-    internal static string Caller(string file, int line) => $"{file}:{line}";
-
     internal static string Describe(Type t)
     {
         var sb = new StringBuilder(t.Name);

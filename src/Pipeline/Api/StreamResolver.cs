@@ -267,8 +267,10 @@ internal sealed class DefinitionBuilder
     public ResolverPlan Attach(ResolverPlan p)
     {
         if (RowProjections.TryGetValue(p.Name, out var rows)) p = p with { Rows = rows };
-        var sinkFqns = p.Sink?.Fqns.Select(f => f.Contains('.', StringComparison.Ordinal) ? $"{ClrSchemas.Snake(f[..f.IndexOf('.', StringComparison.Ordinal)])}{f[f.IndexOf('.', StringComparison.Ordinal)..]}" : f).ToHashSet(StringComparer.Ordinal) ?? [];
-        var online = Online.Where(o => o.Features.Name == p.Class.Name && o.Outputs.Any(f => sinkFqns.Contains($"{p.Class.Namespace}.{f}"))).ToList();
+        // Sink features are written Class.feature (or namespace.feature): the ones of this resolver's class, by name.
+        var sinkFeatures = (p.Sink?.Fqns ?? []).Select(f => f.Split('.', 2)).Where(x => x.Length == 2 && (x[0] == p.Class.Name || x[0] == p.Class.Namespace))
+            .Select(x => x[1]).ToHashSet(StringComparer.Ordinal);
+        var online = Online.Where(o => o.Features.Name == p.Class.Name && o.Outputs.Any(sinkFeatures.Contains)).ToList();
         return online.Count == 0 ? p : p with { Online = online };
     }
 

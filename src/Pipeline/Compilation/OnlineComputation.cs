@@ -20,8 +20,7 @@ public sealed class OnlineComputation
         Features = features;
         Outputs = outputs;
         _function = function;
-        _properties = features.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .ToDictionary(p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name), StringComparer.Ordinal);
+        _properties = RowValues.FeatureProperties(features);
     }
 
     /// <summary>The online resolver's name.</summary>
@@ -55,6 +54,11 @@ public sealed class OnlineComputation
 /// <summary>Row-form values (int64 as long, timestamps as microseconds, dates as days, lists as arrays) to and from CLR values.</summary>
 internal static class RowValues
 {
+    /// <summary>The public properties of a feature class type by feature name (snake_case).</summary>
+    public static Dictionary<string, PropertyInfo> FeatureProperties(Type features) =>
+        features.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .ToDictionary(p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name), StringComparer.Ordinal);
+
     public static object? FromClr(object? v, DataType type) => v switch
     {
         null => null,

@@ -19,8 +19,7 @@ public sealed class RowProjection
         Features = features;
         _function = function;
         Json = json;
-        _properties = features.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .ToDictionary(p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name), StringComparer.Ordinal);
+        _properties = RowValues.FeatureProperties(features);
     }
 
     /// <summary>The C# message type the function takes.</summary>

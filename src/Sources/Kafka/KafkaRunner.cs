@@ -16,34 +16,18 @@ public static class KafkaRunner
 {
     /// <summary>The Kafka resolvers of <paramref name="definitions"/> that run in <paramref name="environment"/>.</summary>
     public static IReadOnlyList<ResolverPlan> Resolvers(CompiledDefinitions definitions, string? environment, IReadOnlyCollection<string>? only = null) =>
-        definitions.Resolvers.Where(r => r.Source.Kind.Value == "kafka" && r.RunsIn(environment) && (only is null || only.Contains(r.Name))).ToList();
+        LiveRunners.Resolvers(definitions, "kafka", environment, only);
 
     /// <summary>
     /// Runs the resolvers; returns each one's outcome counts. <c>progress</c> hears (resolver, messages, counts) as they
     /// go; <c>warn</c> hears what went wrong without stopping the run (offset commits the broker refused).
     /// </summary>
-    public static async Task<IReadOnlyDictionary<string, OutcomeCounts>> RunAsync(CompiledDefinitions definitions, GraphOptions options,
-        KafkaSourceOptions sourceOptions, Action<string, long, OutcomeCounts>? progress = null, Action<string>? warn = null, CancellationToken stop = default)
-    {
-        var plans = Resolvers(definitions, options.Environment, options.Resolvers);
-        if (plans.Count == 0) throw new InvalidOperationException("no Kafka resolver to run" + (options.Environment is null ? "" : $" in environment '{options.Environment}'"));
-        using var stopAll = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var results = await Task.WhenAll(plans.Select(async plan =>
-        {
-            try
-            {
-                return await RunOneAsync(definitions, plan, options, sourceOptions, progress, warn, stopAll.Token);
-            }
-            catch
-            {
-                await stopAll.CancelAsync();
-                throw;
-            }
-        }));
-        return results.ToDictionary(r => r.Name, r => r.Counts, StringComparer.Ordinal);
-    }
+    public static Task<IReadOnlyDictionary<string, OutcomeCounts>> RunAsync(CompiledDefinitions definitions, GraphOptions options,
+        KafkaSourceOptions sourceOptions, Action<string, long, OutcomeCounts>? progress = null, Action<string>? warn = null, CancellationToken stop = default) =>
+        LiveRunners.RunEachAsync(Resolvers(definitions, options.Environment, options.Resolvers), "Kafka", options.Environment,
+            (plan, ct) => RunOneAsync(definitions, plan, options, sourceOptions, progress, warn, ct), stop);
 
-    private static async Task<(string Name, OutcomeCounts Counts)> RunOneAsync(CompiledDefinitions definitions, ResolverPlan plan, GraphOptions options,
+    private static async Task<OutcomeCounts> RunOneAsync(CompiledDefinitions definitions, ResolverPlan plan, GraphOptions options,
         KafkaSourceOptions sourceOptions, Action<string, long, OutcomeCounts>? progress, Action<string>? warn, CancellationToken stop)
     {
         await using var source = new KafkaSource(plan, sourceOptions);
@@ -65,6 +49,6 @@ public static class KafkaRunner
         if (source.FailedCommits > 0)
             warn?.Invoke($"resolver {plan.Name}: the broker refused {source.FailedCommits} offset commit(s) (last: {source.LastCommitError}); "
                 + "they were retried, and a partition that moved meanwhile is read again from its last commit by its next owner");
-        return (plan.Name, result.Resolvers[plan.Name]);
+        return result.Resolvers[plan.Name];
     }
 }

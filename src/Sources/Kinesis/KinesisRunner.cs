@@ -14,41 +14,27 @@ public static class KinesisRunner
 {
     /// <summary>The Kinesis resolvers of <paramref name="definitions"/> that run in <paramref name="environment"/>.</summary>
     public static IReadOnlyList<ResolverPlan> Resolvers(CompiledDefinitions definitions, string? environment, IReadOnlyCollection<string>? only = null) =>
-        definitions.Resolvers.Where(r => r.Source.Kind.Value == "kinesis" && r.RunsIn(environment) && (only is null || only.Contains(r.Name))).ToList();
+        LiveRunners.Resolvers(definitions, "kinesis", environment, only);
 
     /// <summary>Runs the resolvers; returns each one's outcome counts.</summary>
-    public static async Task<IReadOnlyDictionary<string, OutcomeCounts>> RunAsync(CompiledDefinitions definitions, GraphOptions options,
-        KinesisSourceOptions sourceOptions, Action<string, long, OutcomeCounts>? progress = null, CancellationToken stop = default)
-    {
-        var plans = Resolvers(definitions, options.Environment, options.Resolvers);
-        if (plans.Count == 0) throw new InvalidOperationException("no Kinesis resolver to run" + (options.Environment is null ? "" : $" in environment '{options.Environment}'"));
-        using var stopAll = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var results = await Task.WhenAll(plans.Select(async plan =>
+    public static Task<IReadOnlyDictionary<string, OutcomeCounts>> RunAsync(CompiledDefinitions definitions, GraphOptions options,
+        KinesisSourceOptions sourceOptions, Action<string, long, OutcomeCounts>? progress = null, CancellationToken stop = default) =>
+        LiveRunners.RunEachAsync(Resolvers(definitions, options.Environment, options.Resolvers), "Kinesis", options.Environment, async (plan, ct) =>
         {
-            try
+            await using var source = new KinesisSource(plan, sourceOptions);
+            await using var sink = new KinesisSink(definitions, new KafkaSink(definitions, new FileSink(options.SinkDirectory)));
+            await using var deadLetters = new KinesisDeadLetters(new FileDeadLetters(options.DeadLetterPath));
+            var graphOptions = options with
             {
-                await using var source = new KinesisSource(plan, sourceOptions);
-                await using var sink = new KinesisSink(definitions, new KafkaSink(definitions, new FileSink(options.SinkDirectory)));
-                await using var deadLetters = new KinesisDeadLetters(new FileDeadLetters(options.DeadLetterPath));
-                var graphOptions = options with
-                {
-                    Resolvers = [plan.Name],
-                    Committed = source.Committable,
-                    Clock = options.Clock ?? TimeProvider.System,
-                    Linger = TimeSpan.Zero, // the source hands on whole GetRecords pages; what it hands on is due
-                    Sink = sink,
-                    DeadLetters = deadLetters,
-                };
-                var result = await StreamGraph.RunAsync(definitions, source.ReadAsync(stopAll.Token), graphOptions,
-                    progress is null ? null : (messages, counts) => progress(plan.Name, messages, counts[plan.Name]), CancellationToken.None);
-                return (plan.Name, Counts: result.Resolvers[plan.Name]);
-            }
-            catch
-            {
-                await stopAll.CancelAsync();
-                throw;
-            }
-        }));
-        return results.ToDictionary(r => r.Name, r => r.Counts, StringComparer.Ordinal);
-    }
+                Resolvers = [plan.Name],
+                Committed = source.Committable,
+                Clock = options.Clock ?? TimeProvider.System,
+                Linger = TimeSpan.Zero, // the source hands on whole GetRecords pages; what it hands on is due
+                Sink = sink,
+                DeadLetters = deadLetters,
+            };
+            var result = await StreamGraph.RunAsync(definitions, source.ReadAsync(ct), graphOptions,
+                progress is null ? null : (messages, counts) => progress(plan.Name, messages, counts[plan.Name]), CancellationToken.None);
+            return result.Resolvers[plan.Name];
+        }, stop);
 }

@@ -118,41 +118,27 @@ public static class PubSubRunner
 {
     /// <summary>The Pub/Sub resolvers of <paramref name="definitions"/> that run in <paramref name="environment"/>.</summary>
     public static IReadOnlyList<ResolverPlan> Resolvers(CompiledDefinitions definitions, string? environment, IReadOnlyCollection<string>? only = null) =>
-        definitions.Resolvers.Where(r => r.Source.Kind.Value == "pubsub" && r.RunsIn(environment) && (only is null || only.Contains(r.Name))).ToList();
+        LiveRunners.Resolvers(definitions, "pubsub", environment, only);
 
     /// <summary>Runs the resolvers until <paramref name="stop"/> or idle exit; returns each one's outcome counts.</summary>
-    public static async Task<IReadOnlyDictionary<string, OutcomeCounts>> RunAsync(CompiledDefinitions definitions, GraphOptions options,
-        PubSubSourceOptions sourceOptions, Action<string, long, OutcomeCounts>? progress = null, CancellationToken stop = default)
-    {
-        var plans = Resolvers(definitions, options.Environment, options.Resolvers);
-        if (plans.Count == 0) throw new InvalidOperationException("no Pub/Sub resolver to run" + (options.Environment is null ? "" : $" in environment '{options.Environment}'"));
-        using var stopAll = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var results = await Task.WhenAll(plans.Select(async plan =>
+    public static Task<IReadOnlyDictionary<string, OutcomeCounts>> RunAsync(CompiledDefinitions definitions, GraphOptions options,
+        PubSubSourceOptions sourceOptions, Action<string, long, OutcomeCounts>? progress = null, CancellationToken stop = default) =>
+        LiveRunners.RunEachAsync(Resolvers(definitions, options.Environment, options.Resolvers), "Pub/Sub", options.Environment, async (plan, ct) =>
         {
-            try
+            await using var source = new PubSubSource(plan, sourceOptions);
+            await using var sink = new PubSubSink(definitions, new KafkaSink(definitions, new FileSink(options.SinkDirectory)));
+            await using var deadLetters = new PubSubDeadLetters(new FileDeadLetters(options.DeadLetterPath));
+            var result = await StreamGraph.RunAsync(definitions, source.ReadAsync(ct), options with
             {
-                await using var source = new PubSubSource(plan, sourceOptions);
-                await using var sink = new PubSubSink(definitions, new KafkaSink(definitions, new FileSink(options.SinkDirectory)));
-                await using var deadLetters = new PubSubDeadLetters(new FileDeadLetters(options.DeadLetterPath));
-                var result = await StreamGraph.RunAsync(definitions, source.ReadAsync(stopAll.Token), options with
-                {
-                    Resolvers = [plan.Name],
-                    Committed = source.Committable,
-                    Clock = options.Clock ?? TimeProvider.System,
-                    Linger = TimeSpan.Zero,
-                    // Messages stay unacknowledged (and count against flow control) until their Parquet file closes.
-                    OfflineFileAge = options.OfflineFileAge < TimeSpan.FromSeconds(2) ? options.OfflineFileAge : TimeSpan.FromSeconds(2),
-                    Sink = sink,
-                    DeadLetters = deadLetters,
-                }, progress is null ? null : (messages, counts) => progress(plan.Name, messages, counts[plan.Name]), CancellationToken.None);
-                return (plan.Name, Counts: result.Resolvers[plan.Name]);
-            }
-            catch
-            {
-                await stopAll.CancelAsync();
-                throw;
-            }
-        }));
-        return results.ToDictionary(r => r.Name, r => r.Counts, StringComparer.Ordinal);
-    }
+                Resolvers = [plan.Name],
+                Committed = source.Committable,
+                Clock = options.Clock ?? TimeProvider.System,
+                Linger = TimeSpan.Zero,
+                // Messages stay unacknowledged (and count against flow control) until their Parquet file closes.
+                OfflineFileAge = options.OfflineFileAge < TimeSpan.FromSeconds(2) ? options.OfflineFileAge : TimeSpan.FromSeconds(2),
+                Sink = sink,
+                DeadLetters = deadLetters,
+            }, progress is null ? null : (messages, counts) => progress(plan.Name, messages, counts[plan.Name]), CancellationToken.None);
+            return result.Resolvers[plan.Name];
+        }, stop);
 }
