@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Graph;
 using Sluice.Sources.Kinesis;
+using Sluice.Tests.Shared;
 
 namespace Sluice.Perf;
 
@@ -17,17 +18,10 @@ internal static class KinesisBenchmark
     public static async Task<int> RunAsync(int messages, string? jsonPath)
     {
         var dir = Directory.CreateTempSubdirectory("sluice-kinesis-bench-").FullName;
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Pipeline.sln"))) root = root.Parent;
-        var tool = Path.Combine(root?.FullName ?? ".", "tools", "kinesalite");
-        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = tool };
-        start.ArgumentList.Add("run.js");
-        start.ArgumentList.Add("0");
-        using var node = Process.Start(start) ?? throw new InvalidOperationException("node did not start (npm ci in tools/kinesalite)");
+        await using var node = await NodeServer.StartAsync("kinesalite");
         try
         {
-            var line = await node.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException(await node.StandardError.ReadToEndAsync());
-            var endpoint = $"http://127.0.0.1:{line["listening ".Length..]}";
+            var endpoint = $"http://127.0.0.1:{node.Port}";
             using var client = new KinesisClient(new Uri(endpoint), "us-east-1", "k", "s");
             await client.CreateStreamAsync("users", Shards, CancellationToken.None);
             Console.Error.WriteLine($"kinesis: putting {messages:N0} messages into kinesalite ({Shards} shards)...");
@@ -78,7 +72,6 @@ internal static class KinesisBenchmark
         }
         finally
         {
-            node.Kill();
             Directory.Delete(dir, recursive: true);
         }
     }

@@ -67,20 +67,6 @@ public sealed class KinesisCliIntegrationTests : IAsyncLifetime
         err.Should().Contain("--kinesis-stream");
     }
 
-    private static long Rows(string db)
-    {
-        if (!File.Exists(db)) return 0;
-        try
-        {
-            using var c = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=false");
-            c.Open();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "SELECT count(*) FROM \"user\"";
-            return (long)cmd.ExecuteScalar()!;
-        }
-        catch (SqliteException) { return 0; }
-    }
-
     [Fact]
     public async Task A_run_killed_mid_stream_and_restarted_loses_nothing_with_deduplication_on()
     {
@@ -106,17 +92,9 @@ public sealed class KinesisCliIntegrationTests : IAsyncLifetime
                 deduplication: {on: _.id, within: 1h}
             """);
         var db = Path.Combine(_dir, "killed.db");
-        Process Sluice(int idleExit)
-        {
-            var root = new DirectoryInfo(AppContext.BaseDirectory);
-            while (!File.Exists(Path.Combine(root!.FullName, "Pipeline.sln"))) root = root.Parent;
-            var tool = Path.Combine(root.FullName, "src", "Cli", "bin", new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", "sluice.dll");
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir };
-            foreach (var a in new[] { tool, "run", defs, "--online", "sqlite:" + db, "--offline", Path.Combine(_dir, "killed-offline"),
-                         "--dead-letter", Path.Combine(_dir, "killed", "dead.jsonl"), "--idle-exit", idleExit.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-                start.ArgumentList.Add(a);
-            return Process.Start(start)!;
-        }
+        Process Sluice(int idleExit) => SluiceProcess.Start(_dir, ["run", defs, "--online", "sqlite:" + db, "--offline", Path.Combine(_dir, "killed-offline"),
+            "--dead-letter", Path.Combine(_dir, "killed", "dead.jsonl"), "--idle-exit", idleExit.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        long Rows() => SluiceProcess.Rows(db, "user");
         var checkpoints = Path.Combine(_dir, "killed", "kinesis-checkpoints.db");
         using (var run = Sluice(idleExit: 120))
         {
@@ -126,7 +104,7 @@ public sealed class KinesisCliIntegrationTests : IAsyncLifetime
             Checkpointed().Should().BeTrue("a checkpoint exists before the kill");
             // ... then the second wave is killed mid-stream: claimed for deduplication, partly written, not checkpointed.
             await Put(first + 1, n);
-            for (var deadline = DateTime.UtcNow.AddSeconds(60); Rows(db) <= first && DateTime.UtcNow < deadline;) await Task.Delay(10);
+            for (var deadline = DateTime.UtcNow.AddSeconds(60); Rows() <= first && DateTime.UtcNow < deadline;) await Task.Delay(10);
             run.Kill(); // SIGKILL: no drain, no checkpoint of what was in flight
             await run.WaitForExitAsync();
         }
@@ -143,7 +121,7 @@ public sealed class KinesisCliIntegrationTests : IAsyncLifetime
             }
             catch (SqliteException) { return false; }
         }
-        Rows(db).Should().BeLessThan(n, "the kill came mid-stream");
+        Rows().Should().BeLessThan(n, "the kill came mid-stream");
         using (var second = Sluice(idleExit: 2))
         {
             var exited = second.WaitForExitAsync();
@@ -151,6 +129,6 @@ public sealed class KinesisCliIntegrationTests : IAsyncLifetime
             var said = await second.StandardOutput.ReadToEndAsync() + await second.StandardError.ReadToEndAsync();
             second.ExitCode.Should().Be(0, said);
         }
-        Rows(db).Should().Be(n, "every record's features are in the online store after the kill and the restart from the checkpoint");
+        Rows().Should().Be(n, "every record's features are in the online store after the kill and the restart from the checkpoint");
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using FluentAssertions;
 using Google.Cloud.PubSub.V1;
 using Google.Protobuf;
@@ -69,20 +68,6 @@ public sealed class PubSubCliIntegrationTests : IAsyncLifetime
             "attributes came through the recording as headers");
     }
 
-    private long Rows(string db)
-    {
-        if (!File.Exists(db)) return 0;
-        try
-        {
-            using var c = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=false");
-            c.Open();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "SELECT count(*) FROM \"user\"";
-            return (long)cmd.ExecuteScalar()!;
-        }
-        catch (SqliteException) { return 0; }
-    }
-
     [Fact]
     public async Task A_run_killed_mid_stream_loses_nothing_its_unacknowledged_messages_are_redelivered()
     {
@@ -109,25 +94,14 @@ public sealed class PubSubCliIntegrationTests : IAsyncLifetime
                 deduplication: {on: _.id, within: 1h}
             """);
         var db = Path.Combine(_dir, "online.db");
-        Process Sluice(int idleExit)
-        {
-            // The tool as built in its own project: this test's output folder resolves ASP.NET Core (for the loopback
-            // server) from the shared framework, which the tool's own runtime configuration does not load.
-            var root = new DirectoryInfo(AppContext.BaseDirectory);
-            while (!File.Exists(Path.Combine(root!.FullName, "Pipeline.sln"))) root = root.Parent;
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0/
-            var tool = Path.Combine(root.FullName, "src", "Cli", "bin", configuration, "net10.0", "sluice.dll");
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir };
-            foreach (var a in new[] { tool, "run", defs, "--online", "sqlite:" + db,
-                         "--offline", Path.Combine(_dir, "offline"), "--idle-exit", idleExit.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-                start.ArgumentList.Add(a);
-            start.Environment["PUBSUB_EMULATOR_HOST"] = _server.Host;
-            return Process.Start(start)!;
-        }
+        Process Sluice(int idleExit) => SluiceProcess.Start(_dir,
+            ["run", defs, "--online", "sqlite:" + db, "--offline", Path.Combine(_dir, "offline"), "--idle-exit", idleExit.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            new Dictionary<string, string> { ["PUBSUB_EMULATOR_HOST"] = _server.Host });
+        long Rows() => SluiceProcess.Rows(db, "user");
 
         using (var first = Sluice(idleExit: 120))
         {
-            for (var deadline = DateTime.UtcNow.AddSeconds(60); Rows(db) == 0 && DateTime.UtcNow < deadline;) await Task.Delay(50);
+            for (var deadline = DateTime.UtcNow.AddSeconds(60); Rows() == 0 && DateTime.UtcNow < deadline;) await Task.Delay(50);
             if (first.HasExited) throw new InvalidOperationException("the first run ended before it was killed: " + await first.StandardError.ReadToEndAsync() + await first.StandardOutput.ReadToEndAsync());
             first.Kill(); // SIGKILL: no drain, no acknowledgement of what was in flight
             await first.WaitForExitAsync();
@@ -141,7 +115,7 @@ public sealed class PubSubCliIntegrationTests : IAsyncLifetime
             (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromMinutes(3)))).Should().Be(exited, "--idle-exit ends the run");
             second.ExitCode.Should().Be(0, await second.StandardError.ReadToEndAsync());
         }
-        Rows(db).Should().Be(n, "every message's features are in the online store after the restart: a message claimed for deduplication "
+        Rows().Should().Be(n, "every message's features are in the online store after the restart: a message claimed for deduplication "
             + "but not written before the kill comes back with its message id, a redelivery, not a duplicate");
         for (var deadline = DateTime.UtcNow.AddSeconds(10); !(subscription.Outstanding.IsEmpty && subscription.Pending.IsEmpty) && DateTime.UtcNow < deadline;)
             await Task.Delay(50);

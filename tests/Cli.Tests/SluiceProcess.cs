@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+
+namespace Sluice.Cli.Tests;
+
+/// <summary>The sluice tool as a separate process (for tests that kill it), and what it wrote to its online store.</summary>
+internal static class SluiceProcess
+{
+    /// <summary>
+    /// Starts <c>dotnet sluice.dll ARGS</c> from the Cli project's own build output: this test folder resolves ASP.NET Core
+    /// (for the loopback Pub/Sub server) from the shared framework, which the tool's runtime configuration does not load.
+    /// </summary>
+    public static Process Start(string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root!.FullName, "Pipeline.sln"))) root = root.Parent;
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0/
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
+        start.ArgumentList.Add(Path.Combine(root.FullName, "src", "Cli", "bin", configuration, "net10.0", "sluice.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        return Process.Start(start)!;
+    }
+
+    /// <summary>Rows of a feature class's table in a SQLite online store; 0 while it does not exist yet or is busy.</summary>
+    public static long Rows(string db, string table)
+    {
+        if (!File.Exists(db)) return 0;
+        try
+        {
+            using var c = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=false");
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = $"SELECT count(*) FROM \"{table}\"";
+            return (long)cmd.ExecuteScalar()!;
+        }
+        catch (SqliteException) { return 0; }
+    }
+}
