@@ -52,7 +52,8 @@ internal static class ParseProject
         return 0;
     }
 
-    private static long SluiceOnce(List<BinaryArray> batches, ParseKernel kernel, CompiledExpression[] outputs)
+    /// <summary>Parses every batch and evaluates every output over it; returns rows produced (a check that work was done).</summary>
+    internal static long SluiceOnce(List<BinaryArray> batches, ParseKernel kernel, CompiledExpression[] outputs)
     {
         long rows = 0;
         foreach (var batch in batches)

@@ -73,10 +73,10 @@ internal static class ProtoParseBenchmark
         var kernel = new ProtobufParseKernel(schema);
         var outputs = OutputExpressions.Select(e => Expression.Compile(e, schema.Type)).ToArray();
 
-        SluiceOnce(batches.Take(Math.Max(1, batches.Count / 10)).ToList(), kernel, outputs);
+        ParseProject.SluiceOnce(batches.Take(Math.Max(1, batches.Count / 10)).ToList(), kernel, outputs);
         BaselineOnce(payloads.AsSpan(0, Math.Max(1, messages / 10)).ToArray());
-        var ((sluiceSeconds, sluiceAlloc), (baseSeconds, baseAlloc)) = Measure.BestOfAlternating(() => SluiceOnce(batches, kernel, outputs), () => BaselineOnce(payloads), 7);
-        var ((parseSeconds, _), (deserializeSeconds, _)) = Measure.BestOfAlternating(() => SluiceOnce(batches, kernel, []), () => DeserializeOnly(payloads), 3);
+        var ((sluiceSeconds, sluiceAlloc), (baseSeconds, baseAlloc)) = Measure.BestOfAlternating(() => ParseProject.SluiceOnce(batches, kernel, outputs), () => BaselineOnce(payloads), 7);
+        var ((parseSeconds, _), (deserializeSeconds, _)) = Measure.BestOfAlternating(() => ParseProject.SluiceOnce(batches, kernel, []), () => DeserializeOnly(payloads), 3);
 
         double rate = messages / sluiceSeconds, baseRate = messages / baseSeconds;
         var result = new
@@ -127,19 +127,6 @@ internal static class ProtoParseBenchmark
             result[i] = ms.ToArray();
         }
         return result;
-    }
-
-    private static long SluiceOnce(List<BinaryArray> batches, ProtobufParseKernel kernel, CompiledExpression[] outputs)
-    {
-        long rows = 0;
-        foreach (var batch in batches)
-        {
-            var parsed = kernel.Parse(batch);
-            if (parsed.Errors.Count != 0) throw new InvalidOperationException(parsed.Errors[0].ToString());
-            rows += parsed.RowCount;
-            foreach (var o in outputs) rows += o.Evaluate(parsed.Column).Length;
-        }
-        return rows;
     }
 
     private static long BaselineOnce(byte[][] payloads)
