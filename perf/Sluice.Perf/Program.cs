@@ -9,10 +9,11 @@ using Sluice.Perf;
 // dotnet run -c Release --project perf/Sluice.Perf -- pubsub --messages 200000 --json FILE
 // dotnet run -c Release --project perf/Sluice.Perf -- kinesis --messages 100000 --json FILE
 // dotnet run -c Release --project perf/Sluice.Perf -- redis --messages 1000000 --json FILE
+// dotnet run -c Release --project perf/Sluice.Perf -- replay-stages --messages 1000000 [--commit-batches 32]
 // dotnet run -c Release --project perf/Sluice.Perf -- bench [BenchmarkDotNet args, e.g. --filter '*json*']
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: Sluice.Perf parse-project [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf proto-parse [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf row-resolver [--messages N] [--json FILE]\n       Sluice.Perf replay [--messages N] [--json FILE]\n       Sluice.Perf kafka [--messages N] [--json FILE]\n       Sluice.Perf redis [--messages N] [--json FILE]\n       Sluice.Perf kinesis [--messages N] [--json FILE]\n       Sluice.Perf pubsub [--messages N] [--json FILE]\n       Sluice.Perf bench [BenchmarkDotNet arguments]");
+    Console.WriteLine("usage: Sluice.Perf parse-project [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf proto-parse [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf row-resolver [--messages N] [--json FILE]\n       Sluice.Perf replay [--messages N] [--json FILE]\n       Sluice.Perf replay-stages [--messages N] [--commit-batches N]\n       Sluice.Perf kafka [--messages N] [--json FILE]\n       Sluice.Perf redis [--messages N] [--json FILE]\n       Sluice.Perf kinesis [--messages N] [--json FILE]\n       Sluice.Perf pubsub [--messages N] [--json FILE]\n       Sluice.Perf bench [BenchmarkDotNet arguments]");
     return args.Length == 0 ? 2 : 0;
 }
 
@@ -27,6 +28,8 @@ switch (args[0])
         return ProtoParseBenchmark.Run(IntOption("--messages", 1_000_000), Option("--json"), IntOption("--batch-size", 4096));
     case "row-resolver":
         return RowResolverBenchmark.Run(IntOption("--messages", 1_000_000), Option("--json"), IntOption("--batch-size", 4096));
+    case "replay-stages":
+        return await ReplayStages.RunAsync(IntOption("--messages", 1_000_000), IntOption("--commit-batches", 32));
     case "replay":
         return await ReplayBenchmark.RunAsync(IntOption("--messages", 1_000_000), Option("--json"));
     case "kafka":

@@ -49,6 +49,10 @@ internal static class ReplayBenchmark
 
             long peak = 0;
             using var sampler = new Timer(_ => peak = Math.Max(peak, Process.GetCurrentProcess().WorkingSet64), null, 0, 100);
+            long allocated0 = GC.GetTotalAllocatedBytes();
+            int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+            var pause0 = GC.GetTotalPauseDuration();
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             var result = await StreamGraph.RunAsync(defs, RecordingFile.ReadAsync(recording), options);
             sw.Stop();
@@ -65,7 +69,7 @@ internal static class ReplayBenchmark
             };
             foreach (var b in result.Blocks)
                 Console.Error.WriteLine($"  {b.Name,-28} busy {b.Busy.TotalSeconds,6:F2} s  queue mean {b.QueueDepthMean,5:F1} max {b.QueueDepthMax}");
-            Console.Error.WriteLine($"  GCs: gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}; allocated {GC.GetTotalAllocatedBytes() / 1048576:N0} MB; pause {GC.GetTotalPauseDuration().TotalSeconds:F2} s");
+            Console.Error.WriteLine($"  during the replay: GCs gen0 {GC.CollectionCount(0) - gen0}, gen1 {GC.CollectionCount(1) - gen1}, gen2 {GC.CollectionCount(2) - gen2}; allocated {(GC.GetTotalAllocatedBytes() - allocated0) / (double)messages:F0} B/msg; GC pause {(GC.GetTotalPauseDuration() - pause0).TotalSeconds:F2} s; CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds:F2} s in {sw.Elapsed.TotalSeconds:F2} s");
             Console.WriteLine($"replay: {report.msgs_per_s:N0} msgs/s into SQLite + Parquet; peak working set {report.peak_working_set_mb} MB; {report.processors} cores");
             Report.Write(jsonPath, report);
             return 0;

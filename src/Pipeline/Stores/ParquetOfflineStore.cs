@@ -105,7 +105,9 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
                 var type = name == "__ts__" ? DataType.Timestamp : plan.Class.Features.First(x => x.Fqn == name).Type;
                 await WriteColumn(group, fields[c], file.Pending.Select(p => (p.Features.Column(name), p.Rows)).ToList(), file.PendingRows, type);
             }
-            await group.WriteAsync(fields[^1], Enumerable.Repeat(plan.Name, file.PendingRows).ToArray());
+            var resolver = new ReadOnlyMemory<char>[file.PendingRows];
+            System.Array.Fill(resolver, plan.Name.AsMemory());
+            await group.WriteAllPartsAsync(fields[^1], (ReadOnlyMemory<ReadOnlyMemory<char>>)resolver, null, null, default);
         }
         file.Pending.Clear();
         file.PendingRows = 0;
@@ -162,62 +164,89 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
         _ => new DataField(name, typeof(string), isNullable: true), // strings; lists and structs as JSON text
     };
 
-    /// <summary>One column of a row group, gathered from the selected rows of several batches.</summary>
+    /// <summary>
+    /// One column of a row group, gathered from the selected rows of several batches straight into what Parquet.Net
+    /// encodes: the present values and, for an optional column, the definition levels (no nullable-value arrays for it
+    /// to unpack, no string per value: text is decoded into one char buffer and passed as slices of it).
+    /// </summary>
     private static async Task WriteColumn(ParquetRowGroupWriter group, DataField field, List<(IArrowArray Column, int[] Rows)> parts, int count, DataType type)
     {
+        int[]? levels = field.IsNullable ? new int[count] : null;
+        int present = 0, i = 0;
+        foreach (var (column, rows) in parts)
+            foreach (var r in rows)
+            {
+                bool isPresent = !column.IsNull(r);
+                if (levels is not null) levels[i++] = isPresent ? field.MaxDefinitionLevel : 0;
+                if (isPresent) present++;
+            }
+        ReadOnlyMemory<int>? definitions = null; // (not "levels is null ? null : levels": null converts to an empty memory)
+        if (levels is not null) definitions = levels;
         switch (type.Kind)
         {
             case TypeKind.Int64 or TypeKind.Enum:
-                await group.WriteAsync(field, (ReadOnlyMemory<long?>)Gather(parts, count, (c, r) => ((Int64Array)c).Values[r]));
+                await group.WriteAllPartsAsync(field, (ReadOnlyMemory<long>)Present(parts, present, (c, r) => ((Int64Array)c).Values[r]), definitions, null, default);
                 break;
             case TypeKind.Float64:
-                await group.WriteAsync(field, (ReadOnlyMemory<double?>)Gather(parts, count, (c, r) => ((DoubleArray)c).Values[r]));
+                await group.WriteAllPartsAsync(field, (ReadOnlyMemory<double>)Present(parts, present, (c, r) => ((DoubleArray)c).Values[r]), definitions, null, default);
                 break;
             case TypeKind.Bool:
-                await group.WriteAsync(field, (ReadOnlyMemory<bool?>)Gather(parts, count, (c, r) => ((BooleanArray)c).GetValue(r)!.Value));
+                await group.WriteAllPartsAsync(field, (ReadOnlyMemory<bool>)Present(parts, present, (c, r) => ((BooleanArray)c).GetValue(r)!.Value), definitions, null, default);
                 break;
             case TypeKind.Timestamp:
-                await group.WriteAsync(field, (ReadOnlyMemory<DateTime?>)Gather(parts, count,
-                    (c, r) => new DateTime(DateTime.UnixEpoch.Ticks + ((TimestampArray)c).Values[r] * 10, DateTimeKind.Utc)));
+                await group.WriteAllPartsAsync(field, (ReadOnlyMemory<DateTime>)Present(parts, present,
+                    (c, r) => new DateTime(DateTime.UnixEpoch.Ticks + ((TimestampArray)c).Values[r] * 10, DateTimeKind.Utc)), definitions, null, default);
                 break;
             case TypeKind.Date:
                 int epoch = DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
-                await group.WriteAsync(field, (ReadOnlyMemory<DateOnly?>)Gather(parts, count, (c, r) => DateOnly.FromDayNumber(epoch + ((Date32Array)c).Values[r])));
+                await group.WriteAllPartsAsync(field, (ReadOnlyMemory<DateOnly>)Present(parts, present, (c, r) => DateOnly.FromDayNumber(epoch + ((Date32Array)c).Values[r])), definitions, null, default);
                 break;
             case TypeKind.Bytes:
-                await group.WriteAsync(field, GatherObjects(parts, count, (c, r) => ((BinaryArray)c).GetBytes(r).ToArray()));
+                await group.WriteAllPartsAsync(field, (ReadOnlyMemory<ReadOnlyMemory<byte>>)Present(parts, present, (c, r) => (ReadOnlyMemory<byte>)((BinaryArray)c).GetBytes(r).ToArray()), definitions, null, default);
                 break;
             case TypeKind.String:
-                await group.WriteAsync(field, GatherObjects(parts, count, (c, r) => ((StringArray)c).GetString(r)!));
+                await group.WriteAllPartsAsync(field, (ReadOnlyMemory<ReadOnlyMemory<char>>)Utf16(parts, present), definitions, null, default);
                 break;
             default:
-                await group.WriteAsync(field, GatherObjects(parts, count, (c, r) => FeatureJson.ToJson(c, r, type)));
+                await group.WriteAllPartsAsync(field, (ReadOnlyMemory<ReadOnlyMemory<char>>)Present(parts, present, (c, r) => FeatureJson.ToJson(c, r, type).AsMemory()), definitions, null, default);
                 break;
         }
     }
 
-    /// <summary>The selected rows of a primitive column across batches, null where the column is null.</summary>
-    private static T?[] Gather<T>(List<(IArrowArray Column, int[] Rows)> parts, int count, Func<IArrowArray, int, T> value) where T : struct
+    /// <summary>The non-null values of the selected rows across batches, in order.</summary>
+    private static T[] Present<T>(List<(IArrowArray Column, int[] Rows)> parts, int present, Func<IArrowArray, int, T> value)
     {
-        var result = new T?[count];
+        var result = new T[present];
         int i = 0;
         foreach (var (column, rows) in parts)
             foreach (var r in rows)
-            {
-                if (!column.IsNull(r)) result[i] = value(column, r);
-                i++;
-            }
+                if (!column.IsNull(r)) result[i++] = value(column, r);
         return result;
     }
 
-    /// <summary>The selected rows of a reference-typed column across batches, null where the column is null.</summary>
-    private static T[] GatherObjects<T>(List<(IArrowArray Column, int[] Rows)> parts, int count, Func<IArrowArray, int, T> value) where T : class
+    /// <summary>The non-null strings of the selected rows, decoded into one shared char buffer and sliced from it.</summary>
+    private static ReadOnlyMemory<char>[] Utf16(List<(IArrowArray Column, int[] Rows)> parts, int present)
     {
-        var result = new T[count];
-        int i = 0;
+        long bytes = 0;
         foreach (var (column, rows) in parts)
+        {
+            var offsets = ((StringArray)column).ValueOffsets;
+            foreach (var r in rows) bytes += offsets[r + 1] - offsets[r];
+        }
+        var chars = new char[bytes]; // UTF-16 never needs more code units than UTF-8 has bytes
+        var result = new ReadOnlyMemory<char>[present];
+        int i = 0, at = 0;
+        foreach (var (column, rows) in parts)
+        {
+            var texts = (StringArray)column;
             foreach (var r in rows)
-                result[i++] = column.IsNull(r) ? null! : value(column, r);
+            {
+                if (texts.IsNull(r)) continue;
+                int n = System.Text.Encoding.UTF8.GetChars(texts.GetBytes(r), chars.AsSpan(at));
+                result[i++] = chars.AsMemory(at, n);
+                at += n;
+            }
+        }
         return result;
     }
 
