@@ -215,9 +215,10 @@ public sealed class ResolverStep
         var ft = _plan.Class.FeatureTime;
         int at = ft is null ? -1 : fields.FindIndex(f => f.Name == ft.Fqn);
         var mapped = at >= 0 ? (TimestampArray)arrays[at] : null;
-        var b = ColumnBuilder.Create(DataType.Timestamp, rowMessage.Length);
+        var b = new PrimitiveBuilder<long>(DataType.Timestamp, rowMessage.Length);
+        var timestamps = batch.Timestamp.Values;
         for (int r = 0; r < rowMessage.Length; r++)
-            b.AppendRow(mapped is not null && !mapped.IsNull(r) ? mapped.Values[r] : batch.Timestamp.Values[rowMessage[r]]);
+            b.Append(mapped is not null && !mapped.IsNull(r) ? mapped.Values[r] : timestamps[rowMessage[r]]);
         return b.Build();
     }
 

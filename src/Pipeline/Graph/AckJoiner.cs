@@ -21,9 +21,12 @@ internal sealed class AckJoiner
     {
         if (_open.ContainsKey(sequence)) throw new InvalidOperationException($"batch {sequence} registered twice");
         var ends = new Dictionary<(string, int), long>();
+        string topic = "";
         for (int i = 0; i < batch.Length; i++)
         {
-            var tp = (batch.Topic.GetString(i)!, batch.Partition.Values[i]);
+            // A batch mostly holds one topic: decode its name only when the bytes change.
+            if (i == 0 || !batch.Topic.GetBytes(i).SequenceEqual(batch.Topic.GetBytes(i - 1))) topic = batch.Topic.GetString(i)!;
+            var tp = (topic, batch.Partition.Values[i]);
             long next = batch.Offset.Values[i] + 1;
             if (!ends.TryGetValue(tp, out var e) || next > e) ends[tp] = next;
         }
