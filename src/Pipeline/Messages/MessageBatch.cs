@@ -102,12 +102,15 @@ public sealed class MessageBatch
     /// <summary>Appends messages one by one (sources, recordings, tests) and builds an immutable batch.</summary>
     public sealed class Builder
     {
-        private readonly ColumnBuilder _topic = ColumnBuilder.Create(DataType.String, 1024);
+        private readonly BinaryBuilder _topic = (BinaryBuilder)ColumnBuilder.Create(DataType.String, 1024);
         private readonly Int32Array.Builder _partition = new();
-        private readonly ColumnBuilder _offset = ColumnBuilder.Create(DataType.Int64, 1024);
-        private readonly ColumnBuilder _timestamp = ColumnBuilder.Create(DataType.Timestamp, 1024);
-        private readonly ColumnBuilder _key = ColumnBuilder.Create(DataType.Bytes.WithNullable(true), 1024);
-        private readonly ColumnBuilder _value = ColumnBuilder.Create(DataType.Bytes.WithNullable(true), 1024);
+        private readonly PrimitiveBuilder<long> _offset = (PrimitiveBuilder<long>)ColumnBuilder.Create(DataType.Int64, 1024);
+        private readonly PrimitiveBuilder<long> _timestamp = (PrimitiveBuilder<long>)ColumnBuilder.Create(DataType.Timestamp, 1024);
+        private readonly BinaryBuilder _key = (BinaryBuilder)ColumnBuilder.Create(DataType.Bytes.WithNullable(true), 1024);
+        private readonly BinaryBuilder _value = (BinaryBuilder)ColumnBuilder.Create(DataType.Bytes.WithNullable(true), 1024);
+        // Sources append one topic over and over: its UTF-8 bytes are encoded once.
+        private string? _lastTopic;
+        private byte[] _lastTopicBytes = [];
         private readonly ListBuilder _headers = (ListBuilder)ColumnBuilder.Create(HeadersType, 1024);
 
         /// <summary>Messages appended so far.</summary>
@@ -117,12 +120,19 @@ public sealed class MessageBatch
         public void Append(string topic, int partition, long offset, long timestampMicros, byte[]? key, byte[]? value,
             IEnumerable<KeyValuePair<string, byte[]>>? headers = null)
         {
-            _topic.AppendRow(topic);
+            if (!ReferenceEquals(topic, _lastTopic) && topic != _lastTopic)
+            {
+                _lastTopic = topic;
+                _lastTopicBytes = System.Text.Encoding.UTF8.GetBytes(topic);
+            }
+            _topic.Append(_lastTopicBytes);
             _partition.Append(partition);
-            _offset.AppendRow(offset);
-            _timestamp.AppendRow(timestampMicros);
-            _key.AppendRow(key);
-            _value.AppendRow(value);
+            _offset.Append(offset);
+            _timestamp.Append(timestampMicros);
+            if (key is null) _key.AppendNull();
+            else _key.Append(key);
+            if (value is null) _value.AppendNull();
+            else _value.Append(value);
             var header = (StructBuilder)_headers.Child;
             if (headers is not null)
                 foreach (var (name, v) in headers)
