@@ -13,7 +13,7 @@ using Sluice.Perf;
 // dotnet run -c Release --project perf/Sluice.Perf -- bench [BenchmarkDotNet args, e.g. --filter '*json*']
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: Sluice.Perf parse-project [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf proto-parse [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf row-resolver [--messages N] [--json FILE]\n       Sluice.Perf replay [--messages N] [--json FILE]\n       Sluice.Perf replay-stages [--messages N] [--commit-batches N]\n       Sluice.Perf kafka [--messages N] [--json FILE]\n       Sluice.Perf redis [--messages N] [--json FILE]\n       Sluice.Perf kinesis [--messages N] [--json FILE]\n       Sluice.Perf pubsub [--messages N] [--json FILE]\n       Sluice.Perf bench [BenchmarkDotNet arguments]");
+    Console.WriteLine("usage: Sluice.Perf parse-project [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf proto-parse [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf row-resolver [--messages N] [--json FILE]\n       Sluice.Perf replay [--messages N] [--json FILE] [--commit-rows N]\n       Sluice.Perf replay-stages [--messages N] [--commit-batches N]\n       Sluice.Perf kafka [--messages N] [--json FILE]\n       Sluice.Perf redis [--messages N] [--json FILE]\n       Sluice.Perf kinesis [--messages N] [--json FILE]\n       Sluice.Perf pubsub [--messages N] [--json FILE]\n       Sluice.Perf bench [BenchmarkDotNet arguments]");
     return args.Length == 0 ? 2 : 0;
 }
 
@@ -31,7 +31,7 @@ switch (args[0])
     case "replay-stages":
         return await ReplayStages.RunAsync(IntOption("--messages", 1_000_000), IntOption("--commit-batches", 32));
     case "replay":
-        return await ReplayBenchmark.RunAsync(IntOption("--messages", 1_000_000), Option("--json"));
+        return await ReplayBenchmark.RunAsync(IntOption("--messages", 1_000_000), Option("--json"), Option("--commit-rows") is null ? null : IntOption("--commit-rows", 0));
     case "kafka":
         return await KafkaBenchmark.RunAsync(IntOption("--messages", 1_000_000), Option("--json"));
     case "pubsub":

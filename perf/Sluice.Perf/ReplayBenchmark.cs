@@ -36,7 +36,7 @@ internal static class ReplayBenchmark
               User.updated_at: F.from_unix_seconds(_.updated_at / 1_000_000)
         """;
 
-    public static async Task<int> RunAsync(int messages, string? jsonPath)
+    public static async Task<int> RunAsync(int messages, string? jsonPath, int? commitRows = null)
     {
         var dir = Directory.CreateTempSubdirectory("sluice-replay-bench-").FullName;
         try
@@ -46,6 +46,7 @@ internal static class ReplayBenchmark
             await RecordingFile.WriteAsync(recording, Generate(messages));
             var defs = DefinitionCompiler.CompileText(Definitions, "bench.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
             var options = new GraphOptions(Path.Combine(dir, "online.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead.jsonl"), Path.Combine(dir, "offline"));
+            if (commitRows is { } rows) options = options with { CommitRows = rows };
 
             long peak = 0;
             using var sampler = new Timer(_ => peak = Math.Max(peak, Process.GetCurrentProcess().WorkingSet64), null, 0, 100);

@@ -27,8 +27,12 @@ public sealed record GraphOptions(
     /// <summary>How long the batcher waits for a batch to fill before passing on what it has.</summary>
     public TimeSpan Linger { get; init; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>The online writer writes a group once this many rows wait (group commit: see <see cref="SqliteOnlineStore.WriteAsync"/>).</summary>
-    public int CommitRows { get; init; } = 131_072;
+    /// <summary>
+    /// The online writer writes a group once this many rows wait (group commit: see <see cref="SqliteOnlineStore.WriteAsync"/>).
+    /// Random keys dirty most of a SQLite table's pages in every commit, so fewer, larger groups write less: the 1M-user
+    /// replay measured 173-180k msgs/s with 131,072-row groups and 188-189k with 262,144 (about 60 MB more staged).
+    /// </summary>
+    public int CommitRows { get; init; } = 262_144;
 
     /// <summary>... or once the oldest staged row has waited this long.</summary>
     public TimeSpan CommitInterval { get; init; } = TimeSpan.FromSeconds(1);
