@@ -212,7 +212,8 @@ public static class StreamGraph
         // Online writer: stages batches and commits them as one group once enough rows wait or the oldest has waited
         // long enough (a timer ticks so that an idle stream's last rows commit too), and at the end. A commit runs in
         // the background while the next group stages; commits never overlap.
-        var onlineGroup = new List<(Delivery D, ResolverPlan Plan, Apache.Arrow.RecordBatch Features)>();
+        var onlineGroup = new List<(Delivery D, ResolverPlan Plan, Apache.Arrow.RecordBatch Features, object? Staged)>();
+        var staging = online as IStagingOnlineStore; // prepares each batch here, while the previous group is written
         int onlineRows = 0;
         long groupStarted = 0;
         Task committing = Task.CompletedTask;
@@ -225,7 +226,9 @@ public static class StreamGraph
             onlineRows = 0;
             committing = Task.Run(async () =>
             {
-                await GuardAsync("online", at, () => online.WriteAsync(group.Select(x => (x.Plan, x.Features)).ToList(), cancellationToken));
+                await GuardAsync("online", at, () => staging is not null
+                    ? staging.WriteStagedAsync(group.Select(x => x.Staged!).ToList(), cancellationToken)
+                    : online.WriteAsync(group.Select(x => (x.Plan, x.Features)).ToList(), cancellationToken));
                 foreach (var x in group) TargetDone(x.D);
             }, CancellationToken.None);
         }
@@ -234,7 +237,9 @@ public static class StreamGraph
             if (x.B is not null)
             {
                 if (onlineGroup.Count == 0) groupStarted = Stopwatch.GetTimestamp();
-                onlineGroup.Add((x.D!, plans[x.D!.Resolver], x.B.Features)); // rows only: the raw messages may go
+                var plan = plans[x.D!.Resolver];
+                var staged = staging is null ? null : Guard("online", x.B.Messages, () => staging.Stage(plan, x.B.Features));
+                onlineGroup.Add((x.D!, plan, x.B.Features, staged)); // rows only: the raw messages may go
                 onlineRows += x.B.Features.Length;
             }
             if (onlineRows >= options.CommitRows || (onlineGroup.Count > 0 && (Volatile.Read(ref flushing) > 0 || Stopwatch.GetElapsedTime(groupStarted) >= options.CommitInterval)))

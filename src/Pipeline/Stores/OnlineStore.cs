@@ -22,3 +22,17 @@ public interface IOnlineStore : IAsyncDisposable
     /// <summary>The online values of one entity as a JSON object keyed by FQN (timestamps ISO-8601 UTC), or null when unknown or expired.</summary>
     Task<string?> GetAsync(FeatureClassPlan cls, string primaryKey, CancellationToken cancellationToken = default);
 }
+
+/// <summary>
+/// An online store that prepares each batch for writing when the graph stages it (on the staging thread, while the
+/// previous group is being written) rather than inside the write: its group commit is the replay's serial bottleneck,
+/// so work taken out of it is throughput.
+/// </summary>
+internal interface IStagingOnlineStore
+{
+    /// <summary>A batch's feature rows, prepared for <see cref="WriteStagedAsync"/>.</summary>
+    object Stage(ResolverPlan plan, RecordBatch features);
+
+    /// <summary>Writes staged batches as one group, as <see cref="IOnlineStore.WriteAsync"/> writes unstaged ones.</summary>
+    Task WriteStagedAsync(IReadOnlyList<object> staged, CancellationToken cancellationToken = default);
+}

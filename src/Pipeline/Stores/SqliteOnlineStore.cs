@@ -18,12 +18,12 @@ namespace Sluice.Pipeline.Stores;
 /// of one class never clobber each other. <c>max_staleness</c> is counted from the write.
 /// One transaction per batch; rows are bound straight from the Arrow columns to one prepared statement.
 /// </summary>
-public sealed class SqliteOnlineStore : IOnlineStore
+public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
 {
     private readonly SqliteFile _file;
     private readonly TimeProvider _clock;
     private readonly HashSet<string> _readyTables = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (sqlite3_stmt Statement, FeaturePlan[] Features)> _upserts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, sqlite3_stmt> _upserts = new(StringComparer.Ordinal);
 
     private SqliteOnlineStore(SqliteFile file, TimeProvider clock)
     {
@@ -54,12 +54,25 @@ public sealed class SqliteOnlineStore : IOnlineStore
     }
 
     /// <summary>The synchronous <see cref="WriteAsync"/>.</summary>
-    public void Write(IReadOnlyList<(ResolverPlan Plan, RecordBatch Features)> group, CancellationToken cancellationToken = default)
+    public void Write(IReadOnlyList<(ResolverPlan Plan, RecordBatch Features)> group, CancellationToken cancellationToken = default) =>
+        WriteStaged(group.Select(x => new Part(x.Plan, x.Features)).ToList(), cancellationToken);
+
+    /// <inheritdoc/>
+    object IStagingOnlineStore.Stage(ResolverPlan plan, RecordBatch features) => new Part(plan, features);
+
+    /// <inheritdoc/>
+    Task IStagingOnlineStore.WriteStagedAsync(IReadOnlyList<object> staged, CancellationToken cancellationToken)
     {
-        long now = _clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
-        var staged = group.Where(x => x.Features.Length > 0).ToList();
+        WriteStaged(staged.Cast<Part>().ToList(), cancellationToken);
+        return Task.CompletedTask;
+    }
+
+    private void WriteStaged(List<Part> staged, CancellationToken cancellationToken)
+    {
+        staged.RemoveAll(p => p.Count == 0);
         if (staged.Count == 0) return;
         cancellationToken.ThrowIfCancellationRequested();
+        long now = _clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         lock (_writeLock)
         {
             _file.InTransaction(() =>
@@ -67,8 +80,11 @@ public sealed class SqliteOnlineStore : IOnlineStore
                 foreach (var cls in staged.GroupBy(x => x.Plan.Class.Namespace, StringComparer.Ordinal))
                 {
                     EnsureTable(cls.First().Plan.Class);
-                    var parts = cls.Select(x => new Part(x.Plan, x.Features, x.Plan.Class.ExpiresAt(now), Upsert(x.Plan, x.Features.Schema))).ToArray();
-                    foreach (var (part, row) in InKeyOrder(parts)) WriteRow(part, row);
+                    var parts = cls.ToArray();
+                    var statements = parts.Select(p => Upsert(p.Plan, p.Features)).ToArray();
+                    var expiries = parts.Select(p => p.Plan.Class.ExpiresAt(now)).ToArray();
+                    foreach (var (part, row) in InKeyOrder(parts))
+                        WriteRow(part, row, statements[part.Index], expiries[part.Index]);
                 }
             });
         }
@@ -83,6 +99,7 @@ public sealed class SqliteOnlineStore : IOnlineStore
     /// </summary>
     private static IEnumerable<(Part Part, int Row)> InKeyOrder(Part[] parts)
     {
+        for (int p = 0; p < parts.Length; p++) parts[p].Index = p;
         if (parts.Length == 1)
         {
             for (int i = 0; i < parts[0].Count; i++) yield return (parts[0], i);
@@ -184,26 +201,27 @@ public sealed class SqliteOnlineStore : IOnlineStore
     /// </summary>
     private sealed class Part
     {
-        public Part(ResolverPlan plan, RecordBatch features, long? expiresAt, (sqlite3_stmt Statement, FeaturePlan[] Features) upsert)
+        public Part(ResolverPlan plan, RecordBatch features)
         {
             Plan = plan;
-            ExpiresAt = expiresAt;
-            Statement = upsert.Statement;
             Count = features.Length;
             var key = features.Column(plan.Class.Primary.Fqn);
             var order = KeyOrder(key, Count);
+            Features = BoundFeatures(plan, features.Schema);
             Key = SortedColumn.Gather(key, order, plan.Class.Primary.Type);
             Time = (SortedColumn.Integers)SortedColumn.Gather(features.Column("__ts__"), order, DataType.Timestamp);
-            Columns = upsert.Features.Select(f => SortedColumn.Gather(features.Column(f.Fqn), order, f.Type)).ToArray();
+            Columns = Features.Select(f => SortedColumn.Gather(features.Column(f.Fqn), order, f.Type)).ToArray();
         }
 
         public ResolverPlan Plan { get; }
-        public long? ExpiresAt { get; }
-        public sqlite3_stmt Statement { get; }
         public int Count { get; }
+        /// <summary>The features bound after the key, time and expiry, in <see cref="Columns"/> order.</summary>
+        public FeaturePlan[] Features { get; }
         public SortedColumn Key { get; }
         public SortedColumn.Integers Time { get; }
         public SortedColumn[] Columns { get; }
+        /// <summary>The part's place in the group being written.</summary>
+        public int Index { get; set; }
 
         /// <summary>Row numbers in key order, ties in row order; staging order for keys that do not sort here.</summary>
         private static int[] KeyOrder(IArrowArray key, int count)
@@ -227,12 +245,11 @@ public sealed class SqliteOnlineStore : IOnlineStore
         }
     }
 
-    private void WriteRow(Part part, int r)
+    private void WriteRow(Part part, int r, sqlite3_stmt stmt, long? expiresAt)
     {
-        var stmt = part.Statement;
         int rc = part.Key.Bind(stmt, 1, r)
             | raw.sqlite3_bind_int64(stmt, 2, part.Time.Values[r])
-            | (part.ExpiresAt is { } e ? raw.sqlite3_bind_int64(stmt, 3, e) : raw.sqlite3_bind_null(stmt, 3));
+            | (expiresAt is { } e ? raw.sqlite3_bind_int64(stmt, 3, e) : raw.sqlite3_bind_null(stmt, 3));
         var columns = part.Columns;
         for (int c = 0; c < columns.Length; c++) rc |= columns[c].Bind(stmt, 4 + c, r);
         if (rc != raw.SQLITE_OK) throw _file.Error(rc, $"binding the values of {part.Plan.Class.Primary.Fqn} = {part.Key.Text(r)}");
@@ -268,13 +285,16 @@ public sealed class SqliteOnlineStore : IOnlineStore
         _readyTables.Add(cls.Namespace);
     }
 
-    /// <summary>One prepared upsert per resolver: ?1 primary key, ?2 feature time, ?3 expiry, ?4.. the features in <c>Features</c> order.</summary>
-    private (sqlite3_stmt Statement, FeaturePlan[] Features) Upsert(ResolverPlan plan, Schema schema)
+    /// <summary>The features a resolver's rows bind after the key: every FQN column but the key and <c>__ts__</c>, in schema order.</summary>
+    private static FeaturePlan[] BoundFeatures(ResolverPlan plan, Schema schema) =>
+        schema.FieldsList.Select(x => x.Name).Where(n => n != "__ts__" && n != plan.Class.Primary.Fqn)
+            .Select(n => plan.Class.Features.First(p => p.Fqn == n)).ToArray();
+
+    /// <summary>One prepared upsert per resolver: ?1 primary key, ?2 feature time, ?3 expiry, ?4.. the features in <paramref name="features"/> order.</summary>
+    private sqlite3_stmt Upsert(ResolverPlan plan, FeaturePlan[] features)
     {
         if (_upserts.TryGetValue(plan.Name, out var cached)) return cached;
         var cls = plan.Class;
-        var features = schema.FieldsList.Select(x => x.Name).Where(n => n != "__ts__" && n != cls.Primary.Fqn)
-            .Select(n => cls.Features.First(p => p.Fqn == n)).ToArray();
         var columns = new List<string> { Quote(cls.Primary.Name) };
         var values = new List<string> { "?1" };
         var updates = new List<string>();
@@ -292,9 +312,8 @@ public sealed class SqliteOnlineStore : IOnlineStore
         var sql = $"INSERT INTO {Quote(cls.Namespace)} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", values)})"
             + (updates.Count == 0 ? " ON CONFLICT DO NOTHING" : $" ON CONFLICT ({Quote(cls.Primary.Name)}) DO UPDATE SET {string.Join(", ", updates)}");
         var stmt = _file.Prepare(sql);
-        var entry = (stmt, features);
-        _upserts[plan.Name] = entry;
-        return entry;
+        _upserts[plan.Name] = stmt;
+        return stmt;
     }
 
     /// <summary>The unexpired values of one entity, keyed by FQN, as a JSON object text; null when none.</summary>
@@ -378,7 +397,7 @@ public sealed class SqliteOnlineStore : IOnlineStore
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        foreach (var (stmt, _) in _upserts.Values) stmt.Dispose();
+        foreach (var stmt in _upserts.Values) stmt.Dispose();
         _upserts.Clear();
         await _file.Connection.DisposeAsync();
     }
