@@ -107,7 +107,7 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
         }
         if (parts[0].Key is SortedColumn.Integers)
         {
-            var merge = new Merge(parts.Select(p => (ReadOnlyMemory<long>)((SortedColumn.Integers)p.Key).Values).ToArray());
+            var merge = new Merge(parts.Select(p => ((SortedColumn.Integers)p.Key).Values).ToArray());
             while (merge.Next(out int part, out int row)) yield return (parts[part], row);
             yield break;
         }
@@ -127,23 +127,25 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
     }
 
     /// <summary>
-    /// A k-way merge of sorted int64 runs by a binary heap of run numbers, ordered by (current key, run): equal keys
-    /// come out in run (staging) order.
+    /// A k-way merge of sorted int64 runs by a binary heap of run numbers ordered by (current key, run): equal keys come
+    /// out in run (staging) order. Each heap slot carries its run's current key, so a comparison reads one array.
     /// </summary>
     private sealed class Merge
     {
-        private readonly ReadOnlyMemory<long>[] _runs;
+        private readonly long[][] _runs;
         private readonly int[] _next;
         private readonly int[] _heap;
+        private readonly long[] _keys; // the current key of the run in the same heap slot
         private int _size;
 
-        public Merge(ReadOnlyMemory<long>[] runs)
+        public Merge(long[][] runs)
         {
             _runs = runs;
             _next = new int[runs.Length];
             _heap = new int[runs.Length];
+            _keys = new long[runs.Length];
             for (int r = 0; r < runs.Length; r++)
-                if (runs[r].Length > 0) Push(r);
+                if (runs[r].Length > 0) Push(r, runs[r][0]);
         }
 
         public bool Next(out int run, out int row)
@@ -155,39 +157,48 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
             }
             run = _heap[0];
             row = _next[run]++;
-            if (_next[run] == _runs[run].Length) _heap[0] = _heap[--_size];
-            if (_size > 0) Down(0);
+            var keys = _runs[run];
+            if (_next[run] < keys.Length) _keys[0] = keys[_next[run]];
+            else
+            {
+                _size--;
+                _heap[0] = _heap[_size];
+                _keys[0] = _keys[_size];
+            }
+            if (_size > 1) Down();
             return true;
         }
 
-        private long Key(int run) => _runs[run].Span[_next[run]];
+        private bool Less(int a, int b) => _keys[a] < _keys[b] || (_keys[a] == _keys[b] && _heap[a] < _heap[b]);
 
-        private bool Less(int a, int b)
+        private void Swap(int a, int b)
         {
-            long ka = Key(a), kb = Key(b);
-            return ka < kb || (ka == kb && a < b);
+            (_heap[a], _heap[b]) = (_heap[b], _heap[a]);
+            (_keys[a], _keys[b]) = (_keys[b], _keys[a]);
         }
 
-        private void Push(int run)
+        private void Push(int run, long key)
         {
             int i = _size++;
             _heap[i] = run;
-            while (i > 0 && Less(_heap[i], _heap[(i - 1) / 2]))
+            _keys[i] = key;
+            while (i > 0 && Less(i, (i - 1) / 2))
             {
-                (_heap[i], _heap[(i - 1) / 2]) = (_heap[(i - 1) / 2], _heap[i]);
+                Swap(i, (i - 1) / 2);
                 i = (i - 1) / 2;
             }
         }
 
-        private void Down(int i)
+        private void Down()
         {
+            int i = 0;
             while (true)
             {
                 int l = 2 * i + 1, r = l + 1, m = i;
-                if (l < _size && Less(_heap[l], _heap[m])) m = l;
-                if (r < _size && Less(_heap[r], _heap[m])) m = r;
+                if (l < _size && Less(l, m)) m = l;
+                if (r < _size && Less(r, m)) m = r;
                 if (m == i) return;
-                (_heap[i], _heap[m]) = (_heap[m], _heap[i]);
+                Swap(i, m);
                 i = m;
             }
         }
