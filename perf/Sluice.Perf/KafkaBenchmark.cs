@@ -29,16 +29,10 @@ internal static class KafkaBenchmark
             Console.Error.WriteLine("kafka: bare consumer...");
             double bare = BareConsumer(cluster.BootstrapServers, messages);
 
-            Console.Error.WriteLine("kafka: users resolver into SQLite + Parquet...");
-            var yaml = ReplayBenchmark.Definitions.Replace("users: {kind: recording, path: users.arrows}",
-                $"users: {{kind: kafka, bootstrap_servers: \"{cluster.BootstrapServers}\", topic: users}}", StringComparison.Ordinal);
-            var defs = DefinitionCompiler.CompileText(yaml, "bench.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
-            var options = new GraphOptions(Path.Combine(dir, "online.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead.jsonl"), Path.Combine(dir, "offline"));
-            var sw = Stopwatch.StartNew();
-            var counts = await KafkaRunner.RunAsync(defs, options, new KafkaSourceOptions { MaxMessages = messages });
-            sw.Stop();
-            if (counts["get_users_stream"].Written != messages) throw new InvalidOperationException($"wrote {counts["get_users_stream"].Written} of {messages}");
-            double resolver = messages / sw.Elapsed.TotalSeconds;
+            // The resolver reads the topic twice, as two consumer groups, into fresh stores: the first pays for compiling
+            // the graph, stores and kernels; the second runs as a long-lived `sluice run` does.
+            double cold = await Resolve(cluster.BootstrapServers, Path.Combine(dir, "cold"), messages);
+            double resolver = await Resolve(cluster.BootstrapServers, Path.Combine(dir, "warm"), messages);
 
             var report = new
             {
@@ -47,10 +41,11 @@ internal static class KafkaBenchmark
                 msgs_per_s = Math.Round(resolver),
                 consume_only_msgs_per_s = Math.Round(bare),
                 ratio = Math.Round(resolver / bare, 3),
+                cold_msgs_per_s = Math.Round(cold),
                 partitions = Partitions,
                 processors = Environment.ProcessorCount,
             };
-            Console.WriteLine($"kafka: {report.msgs_per_s:N0} msgs/s into SQLite + Parquet; bare consumer {report.consume_only_msgs_per_s:N0} msgs/s; ratio {report.ratio:F2}; {report.processors} cores");
+            Console.WriteLine($"kafka: {report.msgs_per_s:N0} msgs/s into SQLite + Parquet ({report.cold_msgs_per_s:N0} on the first, cold read); bare consumer {report.consume_only_msgs_per_s:N0} msgs/s; ratio {report.ratio:F2}; {report.processors} cores");
             Report.Write(jsonPath, report);
             return 0;
         }
@@ -58,6 +53,21 @@ internal static class KafkaBenchmark
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>The users resolver reading the whole topic as its own consumer group into stores under <paramref name="dir"/>: messages per second.</summary>
+    private static async Task<double> Resolve(string bootstrap, string dir, int messages)
+    {
+        Console.Error.WriteLine($"kafka: users resolver into SQLite + Parquet ({Path.GetFileName(dir)})...");
+        var yaml = ReplayBenchmark.Definitions.Replace("users: {kind: recording, path: users.arrows}",
+            $"users: {{kind: kafka, bootstrap_servers: \"{bootstrap}\", topic: users, group_id_prefix: \"bench-{Path.GetFileName(dir)}/\"}}", StringComparison.Ordinal);
+        var defs = DefinitionCompiler.CompileText(yaml, "bench.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+        var options = new GraphOptions(Path.Combine(dir, "online.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead.jsonl"), Path.Combine(dir, "offline"));
+        var sw = Stopwatch.StartNew();
+        var counts = await KafkaRunner.RunAsync(defs, options, new KafkaSourceOptions { MaxMessages = messages });
+        sw.Stop();
+        if (counts["get_users_stream"].Written != messages) throw new InvalidOperationException($"wrote {counts["get_users_stream"].Written} of {messages}");
+        return messages / sw.Elapsed.TotalSeconds;
     }
 
     private static void Produce(string bootstrap, int count)
