@@ -1,5 +1,4 @@
 using System.Text;
-using Apache.Arrow;
 using FluentAssertions;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Execution;
@@ -105,57 +104,18 @@ public sealed class SqliteOnlineStoreUnitTests : IAsyncLifetime
     {
         // String keys sort per batch and across the group; each kind is bound as SQLite stores it and read back by get:
         // NaN and infinities as text, bool as 0/1, bytes as a blob (empty too), lists and structs as JSON, nulls as NULL.
-        const string yaml = """
-            features:
-              Gadget:
-                sku: {type: string, primary: true}
-                weight: float64?
-                active: bool?
-                blob: bytes?
-                made: date?
-                tags: list<string>?
-                size: Size?
-                note: string?
-            messages:
-              Size: {w: int64, h: int64}
-              GadgetMessage: {sku: string, weight: string?, active: bool?, made: string?, tags: list<string>?, size: Size?, note: string?, blob: string?}
-            sources:
-              gadgets: {kind: recording, path: g.jsonl}
-            resolvers:
-              gadgets:
-                source: gadgets
-                message_type: GadgetMessage
-                output_features:
-                  Gadget.sku: _.sku
-                  Gadget.weight: F.cast(_.weight, float64)
-                  Gadget.active: _.active
-                  Gadget.blob: F.cast(_.blob, bytes)
-                  Gadget.made: F.cast(_.made, date)
-                  Gadget.tags: _.tags
-                  Gadget.size: _.size
-                  Gadget.note: _.note
-            """;
-        var plan = DefinitionCompiler.CompileText(yaml, "g.yaml", out var errors)!?.Resolvers.Single();
-        errors.Should().BeEmpty();
-        RecordBatch Batch(params string[] payloads)
-        {
-            var b = new MessageBatch.Builder();
-            for (int i = 0; i < payloads.Length; i++) b.Append("gadgets", 0, i, 1_000_000 + i, null, Encoding.UTF8.GetBytes(payloads[i]));
-            var resolved = new ResolverStep(plan!).Process(b.Build(), 2_000_000);
-            resolved.Reasons.Where(r => r is not null).Should().BeEmpty();
-            return resolved.Features;
-        }
-        var first = Batch(
+        var plan = Gadgets.Plan;
+        var first = Gadgets.Resolve(
             """{"sku": "z-9", "weight": "1.5", "active": true, "made": "2024-02-29", "tags": ["a", "b"], "size": {"w": 3, "h": 4}, "note": "", "blob": "xy"}""",
             """{"sku": "a-1", "weight": "NaN", "active": false, "note": "first"}""");
-        var second = Batch(
+        var second = Gadgets.Resolve(
             """{"sku": "m-5", "weight": "-Infinity", "tags": [], "blob": ""}""",
             """{"sku": "a-1", "note": "second"}""",
             """{"sku": "n-0", "weight": "NaN"}""");
-        _store.Write([(plan!, first), (plan!, second)]);
+        _store.Write([(plan, first.Features), (plan, second.Features)]);
 
         async Task<System.Text.Json.JsonElement> Get(string sku) =>
-            System.Text.Json.JsonDocument.Parse((await _store.GetAsync(plan!.Class, sku))!).RootElement;
+            System.Text.Json.JsonDocument.Parse((await _store.GetAsync(plan.Class, sku))!).RootElement;
         var z = await Get("z-9");
         z.GetProperty("gadget.weight").GetDouble().Should().Be(1.5);
         z.GetProperty("gadget.active").GetBoolean().Should().BeTrue();
