@@ -20,7 +20,7 @@ namespace Sluice.Sinks.Redis;
 /// fields whose expiry passed. A class without <c>max_staleness</c> writes no <c>__exp</c> fields.
 /// A group goes out as pipelined script calls of up to 256 entities each, retried through restarts.
 /// </summary>
-public sealed class RedisOnlineStore : IOnlineStore
+public sealed class RedisOnlineStore : IOnlineStore, IStagingOnlineStore
 {
     private const int EntitiesPerCall = 256;
 
@@ -83,9 +83,11 @@ public sealed class RedisOnlineStore : IOnlineStore
     public string Display => _redis.Display;
 
     /// <summary>The Redis key of an entity.</summary>
-    public static RedisKey EntityKey(FeatureClassPlan cls, ReadOnlySpan<byte> primaryKey)
+    public static RedisKey EntityKey(FeatureClassPlan cls, ReadOnlySpan<byte> primaryKey) =>
+        EntityKey(Encoding.UTF8.GetBytes($"sluice:{cls.Namespace}:"), primaryKey);
+
+    private static RedisKey EntityKey(byte[] prefix, ReadOnlySpan<byte> primaryKey)
     {
-        var prefix = Encoding.UTF8.GetBytes($"sluice:{cls.Namespace}:");
         var key = new byte[prefix.Length + primaryKey.Length];
         prefix.CopyTo(key, 0);
         primaryKey.CopyTo(key.AsSpan(prefix.Length));
@@ -93,11 +95,28 @@ public sealed class RedisOnlineStore : IOnlineStore
     }
 
     /// <inheritdoc/>
-    public async Task WriteAsync(IReadOnlyList<(ResolverPlan Plan, RecordBatch Features)> group, CancellationToken cancellationToken = default)
+    public Task WriteAsync(IReadOnlyList<(ResolverPlan Plan, RecordBatch Features)> group, CancellationToken cancellationToken = default) =>
+        WriteStagedAsync(group.Select(x => Stage(x.Plan, x.Features)).ToList(), cancellationToken);
+
+    /// <summary>A batch's script calls, built when the graph stages it (while the previous group is in flight); the expiry is filled in at the write.</summary>
+    private sealed record Staged(ResolverPlan Plan, List<(RedisKey[] Keys, RedisValue[] Values)> Calls);
+
+    object IStagingOnlineStore.Stage(ResolverPlan plan, RecordBatch features) => Stage(plan, features);
+
+    Task IStagingOnlineStore.WriteStagedAsync(IReadOnlyList<object> staged, CancellationToken cancellationToken) =>
+        WriteStagedAsync(staged.Cast<Staged>().ToList(), cancellationToken);
+
+    private static Staged Stage(ResolverPlan plan, RecordBatch features) => new(plan, Calls(plan, features).ToList());
+
+    private async Task WriteStagedAsync(List<Staged> staged, CancellationToken cancellationToken)
     {
-        long now = _clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
-        var calls = group.Where(x => x.Features.Length > 0)
-            .SelectMany(x => Calls(x.Plan, x.Features, x.Plan.Class.ExpiresAt(now))).ToList();
+        long now = _clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000; // max_staleness counts from the write
+        foreach (var s in staged)
+        {
+            RedisValue exp = s.Plan.Class.ExpiresAt(now) is { } e ? e : RedisValue.EmptyString;
+            foreach (var (_, values) in s.Calls) values[0] = exp;
+        }
+        var calls = staged.SelectMany(s => s.Calls).ToList();
         if (calls.Count == 0) return;
         await RedisRetry.RunAsync("online store", _redis, async () =>
         {
@@ -106,8 +125,8 @@ public sealed class RedisOnlineStore : IOnlineStore
         }, cancellationToken);
     }
 
-    /// <summary>The script calls of one batch: up to <see cref="EntitiesPerCall"/> entities each.</summary>
-    private static IEnumerable<(RedisKey[] Keys, RedisValue[] Values)> Calls(ResolverPlan plan, RecordBatch f, long? expiresAt)
+    /// <summary>The script calls of one batch: up to <see cref="EntitiesPerCall"/> entities each; ARGV[1] (the expiry) is left for the write.</summary>
+    private static IEnumerable<(RedisKey[] Keys, RedisValue[] Values)> Calls(ResolverPlan plan, RecordBatch f)
     {
         var cls = plan.Class;
         var features = f.Schema.FieldsList.Select(x => x.Name).Where(n => n != "__ts__" && n != cls.Primary.Fqn)
@@ -115,14 +134,13 @@ public sealed class RedisOnlineStore : IOnlineStore
         var columns = features.Select(x => f.Column(x.Fqn)).ToArray();
         var time = (TimestampArray)f.Column("__ts__");
         var key = f.Column(cls.Primary.Fqn);
-        RedisValue exp = expiresAt is { } e ? e : RedisValue.EmptyString;
+        var prefix = Encoding.UTF8.GetBytes($"sluice:{cls.Namespace}:");
         RedisValue ttl = cls.MaxStaleness is { } s ? (long)s.TotalMilliseconds : 0;
         for (int start = 0; start < f.Length; start += EntitiesPerCall)
         {
             int n = Math.Min(EntitiesPerCall, f.Length - start);
             var keys = new RedisKey[n];
             var values = new RedisValue[3 + features.Length + n * (features.Length + 1)];
-            values[0] = exp;
             values[1] = ttl;
             values[2] = features.Length;
             for (int c = 0; c < features.Length; c++) values[3 + c] = features[c].Fqn;
@@ -130,7 +148,7 @@ public sealed class RedisOnlineStore : IOnlineStore
             for (int i = 0; i < n; i++)
             {
                 int r = start + i;
-                keys[i] = EntityKey(cls, KeyBytes(key, r, cls.Primary.Type));
+                keys[i] = EntityKey(prefix, KeyBytes(key, r, cls.Primary.Type));
                 values[v++] = time.Values[r];
                 for (int c = 0; c < features.Length; c++) values[v++] = FeatureJson.ToJson(columns[c], r, features[c].Type);
             }
