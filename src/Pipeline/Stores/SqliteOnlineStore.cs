@@ -16,7 +16,8 @@ namespace Sluice.Pipeline.Stores;
 /// its expiry (<c>name__exp</c>, microseconds). The upsert replaces a feature only when the incoming feature time is not
 /// older, feature by feature, so an older message never overwrites a newer value and resolvers writing different features
 /// of one class never clobber each other. <c>max_staleness</c> is counted from the write.
-/// One transaction per batch; rows are bound straight from the Arrow columns to one prepared statement.
+/// One transaction per group of batches; each batch is put in key order and gathered into compact columns when the graph
+/// stages it (see <see cref="Part"/>), and the group commit merges them and binds them to one prepared statement per resolver.
 /// </summary>
 public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
 {
@@ -83,8 +84,7 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
                     var parts = cls.ToArray();
                     var statements = parts.Select(p => Upsert(p.Plan, p.Features)).ToArray();
                     var expiries = parts.Select(p => p.Plan.Class.ExpiresAt(now)).ToArray();
-                    foreach (var (part, row) in InKeyOrder(parts))
-                        WriteRow(part, row, statements[part.Index], expiries[part.Index]);
+                    foreach (var (p, row) in InKeyOrder(parts)) WriteRow(parts[p], row, statements[p], expiries[p]);
                 }
             });
         }
@@ -97,29 +97,28 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
     /// Each part is already in key order (see <see cref="Part"/>); int64 keys merge the parts, string keys sort the
     /// group; other keys go in staging order.
     /// </summary>
-    private static IEnumerable<(Part Part, int Row)> InKeyOrder(Part[] parts)
+    private static IEnumerable<(int Part, int Row)> InKeyOrder(Part[] parts)
     {
-        for (int p = 0; p < parts.Length; p++) parts[p].Index = p;
         if (parts.Length == 1)
         {
-            for (int i = 0; i < parts[0].Count; i++) yield return (parts[0], i);
+            for (int i = 0; i < parts[0].Count; i++) yield return (0, i);
             yield break;
         }
         if (parts[0].Key is SortedColumn.Integers)
         {
             var merge = new Merge(parts.Select(p => ((SortedColumn.Integers)p.Key).Values).ToArray());
-            while (merge.Next(out int part, out int row)) yield return (parts[part], row);
+            while (merge.Next(out int part, out int row)) yield return (part, row);
             yield break;
         }
-        var rows = new List<(Part Part, int Row)>(parts.Sum(p => p.Count));
-        foreach (var part in parts)
-            for (int i = 0; i < part.Count; i++) rows.Add((part, i));
+        var rows = new List<(int Part, int Row)>(parts.Sum(p => p.Count));
+        for (int p = 0; p < parts.Length; p++)
+            for (int i = 0; i < parts[p].Count; i++) rows.Add((p, i));
         if (parts[0].Key is SortedColumn.Bytes { IsText: true })
         {
-            // Stable: List.Sort is not, so ties fall back to the staging order.
+            // Stable: Array.Sort is not, so ties fall back to the staging order.
+            ReadOnlySpan<byte> Text(int i) => ((SortedColumn.Bytes)parts[rows[i].Part].Key).Span(rows[i].Row);
             var order = Enumerable.Range(0, rows.Count).ToArray();
-            System.Array.Sort(order, (a, b) => ((SortedColumn.Bytes)rows[a].Part.Key).Span(rows[a].Row)
-                .SequenceCompareTo(((SortedColumn.Bytes)rows[b].Part.Key).Span(rows[b].Row)) is var c && c != 0 ? c : a.CompareTo(b));
+            System.Array.Sort(order, (a, b) => Text(a).SequenceCompareTo(Text(b)) is var c && c != 0 ? c : a.CompareTo(b));
             foreach (var i in order) yield return rows[i];
             yield break;
         }
@@ -208,7 +207,8 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
     /// One batch of a group, ready to bind: its rows gathered in primary-key order (stable) into compact columns, so
     /// that the upsert loop reads memory front to back instead of jumping around the staged batches (the gather touches
     /// one batch at a time). Measured on the replay benchmark's 1M users (perf replay-stages, 131,072-row commits):
-    /// 4.4-5.4 us/row reading the Arrow batches in merged key order, 3.4-3.8 us/row with the gathered columns.
+    /// 4.4-5.4 us/row reading the Arrow batches in merged key order, 3.4-3.8 us/row with the gathered columns. Built when
+    /// the graph stages the batch (<see cref="IStagingOnlineStore"/>), outside the group commit.
     /// </summary>
     private sealed class Part
     {
@@ -231,8 +231,6 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
         public SortedColumn Key { get; }
         public SortedColumn.Integers Time { get; }
         public SortedColumn[] Columns { get; }
-        /// <summary>The part's place in the group being written.</summary>
-        public int Index { get; set; }
 
         /// <summary>Row numbers in key order, ties in row order; staging order for keys that do not sort here.</summary>
         private static int[] KeyOrder(IArrowArray key, int count)
