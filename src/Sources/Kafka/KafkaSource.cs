@@ -76,6 +76,10 @@ public sealed class KafkaSource : IAsyncDisposable
             // Incremental rebalancing: a member gives up only the partitions that move, and commits them while the group
             // is stable (an eager revocation commits while the broker reports "rebalance in progress").
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            // Prefetch until the local queue's byte bound (queued.max.messages.kbytes, 64 MB by default) rather than
+            // librdkafka's 100,000 messages: with the default the consuming thread waited in poll for two thirds of a
+            // 1M-message read of the mock broker (103-110k msgs/s through the users resolver; 173-189k with this).
+            QueuedMinMessages = 1_000_000,
         }, plan.Name);
         _consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetPartitionsAssignedHandler((_, assigned) =>
