@@ -23,6 +23,18 @@ public interface IOnlineStore : IAsyncDisposable
     Task<string?> GetAsync(FeatureClassPlan cls, string primaryKey, CancellationToken cancellationToken = default);
 }
 
+/// <summary>What the online stores share about the feature rows they are handed.</summary>
+internal static class OnlineRows
+{
+    /// <summary>
+    /// The features a batch of <paramref name="plan"/>'s rows carries besides the primary key and the feature time
+    /// (<c>__ts__</c>): every other FQN column of <paramref name="schema"/>, in schema order.
+    /// </summary>
+    public static FeaturePlan[] ValueFeatures(ResolverPlan plan, Schema schema) =>
+        schema.FieldsList.Select(x => x.Name).Where(n => n != "__ts__" && n != plan.Class.Primary.Fqn)
+            .Select(n => plan.Class.Features.First(p => p.Fqn == n)).ToArray();
+}
+
 /// <summary>
 /// An online store that prepares each batch for writing when the graph stages it (on the staging thread, while the
 /// previous group is being written) rather than inside the write: its group commit is the replay's serial bottleneck,

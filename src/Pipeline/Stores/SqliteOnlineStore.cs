@@ -218,7 +218,7 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
             Count = features.Length;
             var key = features.Column(plan.Class.Primary.Fqn);
             var order = KeyOrder(key, Count);
-            Features = BoundFeatures(plan, features.Schema);
+            Features = OnlineRows.ValueFeatures(plan, features.Schema);
             Key = SortedColumn.Gather(key, order, plan.Class.Primary.Type);
             Time = (SortedColumn.Integers)SortedColumn.Gather(features.Column("__ts__"), order, DataType.Timestamp);
             Columns = Features.Select(f => SortedColumn.Gather(features.Column(f.Fqn), order, f.Type)).ToArray();
@@ -293,11 +293,6 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
         }
         _readyTables.Add(cls.Namespace);
     }
-
-    /// <summary>The features a resolver's rows bind after the key: every FQN column but the key and <c>__ts__</c>, in schema order.</summary>
-    private static FeaturePlan[] BoundFeatures(ResolverPlan plan, Schema schema) =>
-        schema.FieldsList.Select(x => x.Name).Where(n => n != "__ts__" && n != plan.Class.Primary.Fqn)
-            .Select(n => plan.Class.Features.First(p => p.Fqn == n)).ToArray();
 
     /// <summary>One prepared upsert per resolver: ?1 primary key, ?2 feature time, ?3 expiry, ?4.. the features in <paramref name="features"/> order.</summary>
     private sqlite3_stmt Upsert(ResolverPlan plan, FeaturePlan[] features)

@@ -129,8 +129,7 @@ public sealed class RedisOnlineStore : IOnlineStore, IStagingOnlineStore
     private static IEnumerable<(RedisKey[] Keys, RedisValue[] Values)> Calls(ResolverPlan plan, RecordBatch f)
     {
         var cls = plan.Class;
-        var features = f.Schema.FieldsList.Select(x => x.Name).Where(n => n != "__ts__" && n != cls.Primary.Fqn)
-            .Select(n => cls.Features.First(p => p.Fqn == n)).ToArray();
+        var features = OnlineRows.ValueFeatures(plan, f.Schema);
         var columns = features.Select(x => f.Column(x.Fqn)).ToArray();
         var time = (TimestampArray)f.Column("__ts__");
         var key = f.Column(cls.Primary.Fqn);
