@@ -39,12 +39,18 @@ internal static class ReplayStages
                     await using var offline = new ParquetOfflineStore(Path.Combine(dir, $"offline{rep}"));
                     foreach (var b in resolved) await offline.WriteAsync(plan, b);
                 });
-                await Stage($"sqlite ({commitBatches * 4096:N0}-row commits)", messages, async () =>
+                await using (var online = await SqliteOnlineStore.OpenAsync(Path.Combine(dir, $"online{rep}.db")))
                 {
-                    await using var online = await SqliteOnlineStore.OpenAsync(Path.Combine(dir, $"online{rep}.db"));
-                    for (int i = 0; i < resolved.Count; i += commitBatches)
-                        online.Write(resolved.Skip(i).Take(commitBatches).Select(b => (plan, b.Features)).ToList());
-                });
+                    // Staging (key order, gathered columns) runs beside the writer in the graph; the write is the serial part.
+                    IStagingOnlineStore staging = online;
+                    List<object> staged = [];
+                    await Stage("sqlite staging", messages, () => { staged = resolved.Select(b => staging.Stage(plan, b.Features)).ToList(); return Task.CompletedTask; });
+                    await Stage($"sqlite write ({commitBatches * 4096:N0}-row commits)", messages, async () =>
+                    {
+                        for (int i = 0; i < staged.Count; i += commitBatches)
+                            await staging.WriteStagedAsync(staged.Skip(i).Take(commitBatches).ToList(), CancellationToken.None);
+                    });
+                }
             }
             return 0;
         }

@@ -17,14 +17,14 @@ namespace Sluice.Pipeline.Stores;
 /// older, feature by feature, so an older message never overwrites a newer value and resolvers writing different features
 /// of one class never clobber each other. <c>max_staleness</c> is counted from the write.
 /// One transaction per group of batches; each batch is put in key order and gathered into compact columns when the graph
-/// stages it (see <see cref="Part"/>), and the group commit merges them and binds them to one prepared statement per resolver.
+/// stages it (see <see cref="Part"/>), and the group commit merges them and binds them, 32 rows to a prepared statement.
 /// </summary>
 public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
 {
     private readonly SqliteFile _file;
     private readonly TimeProvider _clock;
     private readonly HashSet<string> _readyTables = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, sqlite3_stmt> _upserts = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Resolver, int Rows), sqlite3_stmt> _upserts = new();
 
     private SqliteOnlineStore(SqliteFile file, TimeProvider clock)
     {
@@ -82,9 +82,25 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
                 {
                     EnsureTable(cls.First().Plan.Class);
                     var parts = cls.ToArray();
-                    var statements = parts.Select(p => Upsert(p.Plan, p.Features)).ToArray();
-                    var expiries = parts.Select(p => p.Plan.Class.ExpiresAt(now)).ToArray();
-                    foreach (var (p, row) in InKeyOrder(parts)) WriteRow(parts[p], row, statements[p], expiries[p]);
+                    long? expiresAt = parts[0].Plan.Class.ExpiresAt(now);
+                    // Consecutive rows of one resolver go out together, RowsPerStatement to a statement.
+                    var chunk = new (int Part, int Row)[RowsPerStatement];
+                    int n = 0;
+                    foreach (var next in InKeyOrder(parts))
+                    {
+                        if (n > 0 && parts[next.Part].Plan != parts[chunk[0].Part].Plan)
+                        {
+                            WriteRows(parts, chunk.AsSpan(0, n), expiresAt);
+                            n = 0;
+                        }
+                        chunk[n++] = next;
+                        if (n == RowsPerStatement)
+                        {
+                            WriteRows(parts, chunk, expiresAt);
+                            n = 0;
+                        }
+                    }
+                    if (n > 0) WriteRows(parts, chunk.AsSpan(0, n), expiresAt);
                 }
             });
         }
@@ -254,17 +270,48 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
         }
     }
 
-    private void WriteRow(Part part, int r, sqlite3_stmt stmt, long? expiresAt)
+    /// <summary>
+    /// Rows per upsert statement (a multi-row VALUES): one execution per row spent much of the write binding, starting
+    /// and ending statements; the replay benchmark went from 220-242k to 289-306k msgs/s with 32 (16 to 128 alike).
+    /// </summary>
+    private const int RowsPerStatement = 32;
+
+    /// <summary>Upserts <paramref name="rows"/> (all of one resolver) with one statement: a full chunk's, or one row at a time.</summary>
+    private void WriteRows(Part[] parts, ReadOnlySpan<(int Part, int Row)> rows, long? expiresAt)
     {
-        int rc = part.Key.Bind(stmt, 1, r)
-            | raw.sqlite3_bind_int64(stmt, 2, part.Time.Values[r])
-            | (expiresAt is { } e ? raw.sqlite3_bind_int64(stmt, 3, e) : raw.sqlite3_bind_null(stmt, 3));
-        var columns = part.Columns;
-        for (int c = 0; c < columns.Length; c++) rc |= columns[c].Bind(stmt, 4 + c, r);
-        if (rc != raw.SQLITE_OK) throw _file.Error(rc, $"binding the values of {part.Plan.Class.Primary.Fqn} = {part.Key.Text(r)}");
+        var plan = parts[rows[0].Part].Plan;
+        if (rows.Length == RowsPerStatement) Write(parts, rows, Upsert(plan, parts[rows[0].Part].Features, RowsPerStatement), expiresAt);
+        else
+        {
+            var single = Upsert(plan, parts[rows[0].Part].Features, 1);
+            for (int i = 0; i < rows.Length; i++) Write(parts, rows.Slice(i, 1), single, expiresAt);
+        }
+    }
+
+    private void Write(Part[] parts, ReadOnlySpan<(int Part, int Row)> rows, sqlite3_stmt stmt, long? expiresAt)
+    {
+        int rc = raw.SQLITE_OK;
+        int index = 1;
+        foreach (var (p, r) in rows)
+        {
+            var part = parts[p];
+            rc |= part.Key.Bind(stmt, index, r)
+                | raw.sqlite3_bind_int64(stmt, index + 1, part.Time.Values[r])
+                | (expiresAt is { } e ? raw.sqlite3_bind_int64(stmt, index + 2, e) : raw.sqlite3_bind_null(stmt, index + 2));
+            var columns = part.Columns;
+            for (int c = 0; c < columns.Length; c++) rc |= columns[c].Bind(stmt, index + 3 + c, r);
+            index += 3 + columns.Length;
+        }
+        if (rc != raw.SQLITE_OK) throw _file.Error(rc, $"binding the values of {Describe(parts, rows)}");
         rc = raw.sqlite3_step(stmt);
         raw.sqlite3_reset(stmt);
-        if (rc != raw.SQLITE_DONE) throw _file.Error(rc, $"writing {part.Plan.Class.Primary.Fqn} = {part.Key.Text(r)}");
+        if (rc != raw.SQLITE_DONE) throw _file.Error(rc, $"writing {Describe(parts, rows)}");
+    }
+
+    private static string Describe(Part[] parts, ReadOnlySpan<(int Part, int Row)> rows)
+    {
+        var first = parts[rows[0].Part];
+        return $"{first.Plan.Class.Primary.Fqn} = {first.Key.Text(rows[0].Row)}" + (rows.Length > 1 ? $" and the {rows.Length - 1} keys after it" : "");
     }
 
     private void EnsureTable(FeatureClassPlan cls)
@@ -294,29 +341,38 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
         _readyTables.Add(cls.Namespace);
     }
 
-    /// <summary>One prepared upsert per resolver: ?1 primary key, ?2 feature time, ?3 expiry, ?4.. the features in <paramref name="features"/> order.</summary>
-    private sqlite3_stmt Upsert(ResolverPlan plan, FeaturePlan[] features)
+    /// <summary>
+    /// The prepared upsert of <paramref name="rows"/> rows for a resolver: row j's parameters start at j * (3 + k) + 1 with
+    /// its primary key, then feature time, expiry and the k features in <paramref name="features"/> order.
+    /// </summary>
+    private sqlite3_stmt Upsert(ResolverPlan plan, FeaturePlan[] features, int rows)
     {
-        if (_upserts.TryGetValue(plan.Name, out var cached)) return cached;
+        if (_upserts.TryGetValue((plan.Name, rows), out var cached)) return cached;
         var cls = plan.Class;
         var columns = new List<string> { Quote(cls.Primary.Name) };
-        var values = new List<string> { "?1" };
         var updates = new List<string>();
-        for (int i = 0; i < features.Length; i++)
+        foreach (var f in features)
         {
-            string v = Quote(features[i].Name), t = Quote(features[i].Name + "__ts"), x = Quote(features[i].Name + "__exp");
+            string v = Quote(f.Name), t = Quote(f.Name + "__ts"), x = Quote(f.Name + "__exp");
             columns.AddRange([v, t, x]);
-            values.AddRange([$"?{4 + i}", "?2", "?3"]);
             // SET sees the old row on every right-hand side, so the three guards agree.
             string newer = $"{t} IS NULL OR excluded.{t} >= {t}";
             updates.Add($"{v} = CASE WHEN {newer} THEN excluded.{v} ELSE {v} END");
             updates.Add($"{x} = CASE WHEN {newer} THEN excluded.{x} ELSE {x} END");
             updates.Add($"{t} = CASE WHEN {newer} THEN excluded.{t} ELSE {t} END");
         }
-        var sql = $"INSERT INTO {Quote(cls.Namespace)} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", values)})"
+        int width = 3 + features.Length;
+        var tuples = Enumerable.Range(0, rows).Select(j =>
+        {
+            int b = j * width;
+            var values = new List<string> { $"?{b + 1}" };
+            for (int i = 0; i < features.Length; i++) values.AddRange([$"?{b + 4 + i}", $"?{b + 2}", $"?{b + 3}"]);
+            return "(" + string.Join(", ", values) + ")";
+        });
+        var sql = $"INSERT INTO {Quote(cls.Namespace)} ({string.Join(", ", columns)}) VALUES {string.Join(", ", tuples)}"
             + (updates.Count == 0 ? " ON CONFLICT DO NOTHING" : $" ON CONFLICT ({Quote(cls.Primary.Name)}) DO UPDATE SET {string.Join(", ", updates)}");
         var stmt = _file.Prepare(sql);
-        _upserts[plan.Name] = stmt;
+        _upserts[(plan.Name, rows)] = stmt;
         return stmt;
     }
 

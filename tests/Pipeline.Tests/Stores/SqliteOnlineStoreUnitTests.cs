@@ -78,6 +78,36 @@ public sealed class SqliteOnlineStoreUnitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_group_bound_many_rows_to_a_statement_keeps_the_newest_feature_time_of_every_key()
+    {
+        // Three batches of 150 rows over 40 keys with clashing and out-of-order times: several full 32-row statements,
+        // repeated keys inside one statement, and a remainder written row by row. Reference: per key the row with the
+        // newest feature time, the last staged among equal times.
+        var random = new Random(7);
+        var expected = new Dictionary<long, (long Time, string Name)>();
+        var group = new List<(ResolverPlan, Apache.Arrow.RecordBatch)>();
+        for (int batch = 0; batch < 3; batch++)
+        {
+            var b = new MessageBatch.Builder();
+            for (int i = 0; i < 150; i++)
+            {
+                long id = random.Next(40), time = random.Next(1, 20) * 1_000_000L;
+                string name = $"b{batch}r{i}";
+                b.Append("users", 0, i, time, null,
+                    Encoding.UTF8.GetBytes($$$"""{"id": {{{id}}}, "name": "{{{name}}}", "updated_at": 1700000000000000, "contact_info": {"phone_number": "1", "email_address": null}}"""),
+                    [new("X-Chalk-MessageType", "User"u8.ToArray())]);
+                if (!expected.TryGetValue(id, out var held) || time >= held.Time) expected[id] = (time, name);
+            }
+            group.Add((_users, new ResolverStep(_users).Process(b.Build(), 20_000_000).Features));
+        }
+        _store.Write(group);
+
+        foreach (var (id, (_, name)) in expected)
+            System.Text.Json.JsonDocument.Parse((await _store.GetAsync(_users.Class, id.ToString(System.Globalization.CultureInfo.InvariantCulture)))!)
+                .RootElement.GetProperty("user.full_name").GetString().Should().Be(name, $"user {id}");
+    }
+
+    [Fact]
     public async Task An_older_message_arriving_later_never_overwrites_a_newer_value()
     {
         Write("newer", 2_000_000);
