@@ -2,7 +2,6 @@ using System.Globalization;
 using Apache.Arrow;
 using Sluice.Kernels.Functions;
 using Sluice.Kernels.Types;
-using SQLitePCL;
 
 namespace Sluice.Pipeline.Stores;
 
@@ -14,8 +13,8 @@ namespace Sluice.Pipeline.Stores;
 /// </summary>
 internal abstract class SortedColumn
 {
-    /// <summary>Binds row <paramref name="i"/> (of the gathered order) to parameter <paramref name="index"/>.</summary>
-    public abstract int Bind(sqlite3_stmt stmt, int index, int i);
+    /// <summary>Binds row <paramref name="i"/> (of the gathered order) to parameter <paramref name="index"/> of a statement handle.</summary>
+    public abstract int Bind(IntPtr stmt, int index, int i);
 
     /// <summary>Row <paramref name="i"/> as text, as errors and <c>sluice get</c> name a primary key.</summary>
     public abstract string Text(int i);
@@ -34,7 +33,7 @@ internal abstract class SortedColumn
             case DoubleArray a: return new Reals(order.Select(r => a.Values[r]).ToArray(), nulls);
             case StringArray a: return Bytes.Of(a, order, nulls, isText: true);
             case BinaryArray a: return Bytes.Of(a, order, nulls, isText: false);
-            default: return new Json(order.Select(r => column.IsNull(r) ? null : FeatureJson.ToJson(column, r, type)).ToArray());
+            default: return Bytes.OfText(order.Select(r => column.IsNull(r) ? null : FeatureJson.ToJson(column, r, type)).ToArray());
         }
     }
 
@@ -51,19 +50,19 @@ internal abstract class SortedColumn
             return new Integers(values, nulls);
         }
 
-        public override int Bind(sqlite3_stmt stmt, int index, int i) =>
-            nulls is not null && nulls[i] ? raw.sqlite3_bind_null(stmt, index) : raw.sqlite3_bind_int64(stmt, index, Values[i]);
+        public override int Bind(IntPtr stmt, int index, int i) =>
+            nulls is not null && nulls[i] ? SqliteNative.BindNull(stmt, index) : SqliteNative.BindInt64(stmt, index, Values[i]);
 
         public override string Text(int i) => nulls is not null && nulls[i] ? "null" : Values[i].ToString(CultureInfo.InvariantCulture);
     }
 
     private sealed class Reals(double[] values, bool[]? nulls) : SortedColumn
     {
-        public override int Bind(sqlite3_stmt stmt, int index, int i)
+        public override int Bind(IntPtr stmt, int index, int i)
         {
-            if (nulls is not null && nulls[i]) return raw.sqlite3_bind_null(stmt, index);
+            if (nulls is not null && nulls[i]) return SqliteNative.BindNull(stmt, index);
             double v = values[i];
-            return double.IsFinite(v) ? raw.sqlite3_bind_double(stmt, index, v) : raw.sqlite3_bind_text(stmt, index, TextFormat.Float(v));
+            return double.IsFinite(v) ? SqliteNative.BindDouble(stmt, index, v) : SqliteNative.BindText(stmt, index, System.Text.Encoding.UTF8.GetBytes(TextFormat.Float(v)));
         }
 
         public override string Text(int i) => nulls is not null && nulls[i] ? "null" : TextFormat.Float(values[i]);
@@ -89,24 +88,24 @@ internal abstract class SortedColumn
         /// <summary>The bytes of row <paramref name="i"/>.</summary>
         public ReadOnlySpan<byte> Span(int i) => data.AsSpan(offsets[i], offsets[i + 1] - offsets[i]);
 
-        public override int Bind(sqlite3_stmt stmt, int index, int i)
+        /// <summary>Text column of JSON values (lists, structs), null where the value is null.</summary>
+        public static Bytes OfText(string?[] values)
         {
-            if (nulls is not null && nulls[i]) return raw.sqlite3_bind_null(stmt, index);
-            var bytes = Span(i);
-            // An empty span would bind NULL; bind the empty value itself.
-            if (IsText) return bytes.IsEmpty ? raw.sqlite3_bind_text(stmt, index, "") : raw.sqlite3_bind_text(stmt, index, bytes);
-            return bytes.IsEmpty ? raw.sqlite3_bind_zeroblob(stmt, index, 0) : raw.sqlite3_bind_blob(stmt, index, bytes);
+            var offsets = new int[values.Length + 1];
+            var encoded = values.Select(v => v is null ? [] : System.Text.Encoding.UTF8.GetBytes(v)).ToArray();
+            for (int i = 0; i < values.Length; i++) offsets[i + 1] = offsets[i] + encoded[i].Length;
+            var data = new byte[offsets[^1]];
+            for (int i = 0; i < values.Length; i++) encoded[i].CopyTo(data, offsets[i]);
+            return new Bytes(data, offsets, values.Any(v => v is null) ? values.Select(v => v is null).ToArray() : null, isText: true);
+        }
+
+        public override int Bind(IntPtr stmt, int index, int i)
+        {
+            if (nulls is not null && nulls[i]) return SqliteNative.BindNull(stmt, index);
+            return IsText ? SqliteNative.BindText(stmt, index, Span(i)) : SqliteNative.BindBlob(stmt, index, Span(i));
         }
 
         public override string Text(int i) => nulls is not null && nulls[i] ? "null"
             : IsText ? System.Text.Encoding.UTF8.GetString(Span(i)) : Convert.ToBase64String(Span(i));
-    }
-
-    private sealed class Json(string?[] values) : SortedColumn
-    {
-        public override int Bind(sqlite3_stmt stmt, int index, int i) =>
-            values[i] is { } json ? raw.sqlite3_bind_text(stmt, index, json) : raw.sqlite3_bind_null(stmt, index);
-
-        public override string Text(int i) => values[i] ?? "null";
     }
 }

@@ -290,21 +290,23 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
 
     private void Write(Part[] parts, ReadOnlySpan<(int Part, int Row)> rows, sqlite3_stmt stmt, long? expiresAt)
     {
+        // The store owns its statements until it is disposed, which never happens during a write.
+        var handle = stmt.DangerousGetHandle();
         int rc = raw.SQLITE_OK;
         int index = 1;
         foreach (var (p, r) in rows)
         {
             var part = parts[p];
-            rc |= part.Key.Bind(stmt, index, r)
-                | raw.sqlite3_bind_int64(stmt, index + 1, part.Time.Values[r])
-                | (expiresAt is { } e ? raw.sqlite3_bind_int64(stmt, index + 2, e) : raw.sqlite3_bind_null(stmt, index + 2));
+            rc |= part.Key.Bind(handle, index, r)
+                | SqliteNative.BindInt64(handle, index + 1, part.Time.Values[r])
+                | (expiresAt is { } e ? SqliteNative.BindInt64(handle, index + 2, e) : SqliteNative.BindNull(handle, index + 2));
             var columns = part.Columns;
-            for (int c = 0; c < columns.Length; c++) rc |= columns[c].Bind(stmt, index + 3 + c, r);
+            for (int c = 0; c < columns.Length; c++) rc |= columns[c].Bind(handle, index + 3 + c, r);
             index += 3 + columns.Length;
         }
         if (rc != raw.SQLITE_OK) throw _file.Error(rc, $"binding the values of {Describe(parts, rows)}");
-        rc = raw.sqlite3_step(stmt);
-        raw.sqlite3_reset(stmt);
+        rc = SqliteNative.Step(handle);
+        SqliteNative.Reset(handle);
         if (rc != raw.SQLITE_DONE) throw _file.Error(rc, $"writing {Describe(parts, rows)}");
     }
 

@@ -1,0 +1,60 @@
+using System.Runtime.InteropServices;
+using SQLitePCL;
+
+namespace Sluice.Pipeline.Stores;
+
+/// <summary>
+/// The few SQLite calls of the online store's bind loop, called straight into the library Microsoft.Data.Sqlite uses
+/// (e_sqlite3, resolved the way its provider resolves it, so the statement handles are that library's). Each wrapper
+/// call of SQLitePCLRaw looks its provider up, dispatches through an interface and counts a SafeHandle reference; the
+/// group commit makes about seven such calls per row.
+/// </summary>
+internal static unsafe class SqliteNative
+{
+    /// <summary>SQLITE_TRANSIENT: SQLite copies the bytes before the bind returns, so nothing needs to stay pinned.</summary>
+    private static readonly IntPtr Transient = new(-1);
+
+    private static readonly delegate* unmanaged<IntPtr, int, long, int> s_bindInt64;
+    private static readonly delegate* unmanaged<IntPtr, int, double, int> s_bindDouble;
+    private static readonly delegate* unmanaged<IntPtr, int, int> s_bindNull;
+    private static readonly delegate* unmanaged<IntPtr, int, byte*, int, IntPtr, int> s_bindText;
+    private static readonly delegate* unmanaged<IntPtr, int, byte*, int, IntPtr, int> s_bindBlob;
+    private static readonly delegate* unmanaged<IntPtr, int> s_step;
+    private static readonly delegate* unmanaged<IntPtr, int> s_reset;
+
+    static SqliteNative()
+    {
+        var library = NativeLibrary.Load("e_sqlite3", typeof(SQLite3Provider_e_sqlite3).Assembly, null);
+        s_bindInt64 = (delegate* unmanaged<IntPtr, int, long, int>)NativeLibrary.GetExport(library, "sqlite3_bind_int64");
+        s_bindDouble = (delegate* unmanaged<IntPtr, int, double, int>)NativeLibrary.GetExport(library, "sqlite3_bind_double");
+        s_bindNull = (delegate* unmanaged<IntPtr, int, int>)NativeLibrary.GetExport(library, "sqlite3_bind_null");
+        s_bindText = (delegate* unmanaged<IntPtr, int, byte*, int, IntPtr, int>)NativeLibrary.GetExport(library, "sqlite3_bind_text");
+        s_bindBlob = (delegate* unmanaged<IntPtr, int, byte*, int, IntPtr, int>)NativeLibrary.GetExport(library, "sqlite3_bind_blob");
+        s_step = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(library, "sqlite3_step");
+        s_reset = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(library, "sqlite3_reset");
+    }
+
+    public static int BindInt64(IntPtr stmt, int index, long value) => s_bindInt64(stmt, index, value);
+
+    public static int BindDouble(IntPtr stmt, int index, double value) => s_bindDouble(stmt, index, value);
+
+    public static int BindNull(IntPtr stmt, int index) => s_bindNull(stmt, index);
+
+    /// <summary>Binds UTF-8 text; an empty span binds the empty string, not NULL.</summary>
+    public static int BindText(IntPtr stmt, int index, ReadOnlySpan<byte> utf8)
+    {
+        byte empty = 0;
+        fixed (byte* p = utf8) return s_bindText(stmt, index, utf8.IsEmpty ? &empty : p, utf8.Length, Transient);
+    }
+
+    /// <summary>Binds a blob; an empty span binds the empty blob, not NULL.</summary>
+    public static int BindBlob(IntPtr stmt, int index, ReadOnlySpan<byte> bytes)
+    {
+        byte empty = 0;
+        fixed (byte* p = bytes) return s_bindBlob(stmt, index, bytes.IsEmpty ? &empty : p, bytes.Length, Transient);
+    }
+
+    public static int Step(IntPtr stmt) => s_step(stmt);
+
+    public static int Reset(IntPtr stmt) => s_reset(stmt);
+}
