@@ -5,7 +5,7 @@ namespace Sluice.Pipeline.Stores;
 
 /// <summary>
 /// The few SQLite calls of the online store's bind loop, called straight into the library Microsoft.Data.Sqlite uses
-/// (e_sqlite3, resolved the way its provider resolves it, so the statement handles are that library's). Each wrapper
+/// (e_sqlite3 by default, resolved the way its provider resolves it, so the statement handles are that library's). Each wrapper
 /// call of SQLitePCLRaw looks its provider up, dispatches through an interface and counts a SafeHandle reference; the
 /// group commit makes about seven such calls per row.
 /// </summary>
@@ -24,7 +24,9 @@ internal static unsafe class SqliteNative
 
     static SqliteNative()
     {
-        var library = NativeLibrary.Load("e_sqlite3", typeof(SQLite3Provider_e_sqlite3).Assembly, null);
+        // By the name of the library SQLitePCLRaw's current provider uses (e_sqlite3 unless an application set another),
+        // resolved the way its DllImport resolves it: the statement handles must belong to that same library.
+        var library = NativeLibrary.Load(raw.GetNativeLibraryName(), typeof(SQLite3Provider_e_sqlite3).Assembly, null);
         s_bindInt64 = (delegate* unmanaged<IntPtr, int, long, int>)NativeLibrary.GetExport(library, "sqlite3_bind_int64");
         s_bindDouble = (delegate* unmanaged<IntPtr, int, double, int>)NativeLibrary.GetExport(library, "sqlite3_bind_double");
         s_bindNull = (delegate* unmanaged<IntPtr, int, int>)NativeLibrary.GetExport(library, "sqlite3_bind_null");
