@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using FluentAssertions;
-using Microsoft.Data.Sqlite;
 using Parquet;
 using Sluice.Sources.Tests.Kafka;
 
@@ -28,28 +27,9 @@ public sealed class RunCommandKafkaIntegrationTests : IDisposable
         return path;
     }
 
-    private Process Sluice(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sluice.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        return Process.Start(start)!;
-    }
+    private Process Sluice(params string[] args) => SluiceProcess.Start(_dir, args);
 
-    private long Rows(string table)
-    {
-        var db = Path.Combine(_dir, "online.db");
-        if (!File.Exists(db)) return 0;
-        try
-        {
-            using var c = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=false");
-            c.Open();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = $"SELECT count(*) FROM \"{table}\"";
-            return (long)cmd.ExecuteScalar()!;
-        }
-        catch (SqliteException) { return 0; } // not created yet, or busy
-    }
+    private long Rows(string table) => SluiceProcess.Rows(Path.Combine(_dir, "online.db"), table);
 
     [Fact]
     public async Task A_consumer_killed_mid_stream_and_restarted_loses_nothing()

@@ -22,6 +22,27 @@ public sealed class KinesisCliIntegrationTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
+    /// <summary>A definition file under the test folder: the users resolver reading <paramref name="stream"/>, plus <paramref name="resolverLine"/> if given.</summary>
+    private string UsersDefinitions(string file, string stream, string? resolverLine = null)
+    {
+        var path = Path.Combine(_dir, file);
+        File.WriteAllText(path, $$"""
+            features:
+              User: {user_id: {type: int64, primary: true}, full_name: string}
+            messages:
+              UserMessage: {id: int64, name: string}
+            sources:
+              users: {kind: kinesis, stream_name: {{stream}}, region_name: us-east-1, endpoint_url: "{{_server.Endpoint}}"}
+            resolvers:
+              users_stream:
+                source: users
+                message_type: UserMessage
+                output_features: {User.user_id: _.id, User.full_name: _.name}
+            {{(resolverLine is null ? "" : "    " + resolverLine)}}
+            """);
+        return path;
+    }
+
     [Fact]
     public async Task Run_record_and_replay_a_Kinesis_stream()
     {
@@ -31,20 +52,7 @@ public sealed class KinesisCliIntegrationTests : IAsyncLifetime
             await client.PutRecordsAsync("users", Enumerable.Range(1, 120).Select(i =>
                 (Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { id = i, name = $"user {i}" })), $"k{i}")).ToList(), CancellationToken.None);
         }
-        var defs = Path.Combine(_dir, "sluice.yaml");
-        File.WriteAllText(defs, $$"""
-            features:
-              User: {user_id: {type: int64, primary: true}, full_name: string}
-            messages:
-              UserMessage: {id: int64, name: string}
-            sources:
-              users: {kind: kinesis, stream_name: users, region_name: us-east-1, endpoint_url: "{{_server.Endpoint}}"}
-            resolvers:
-              users_stream:
-                source: users
-                message_type: UserMessage
-                output_features: {User.user_id: _.id, User.full_name: _.name}
-            """);
+        var defs = UsersDefinitions("sluice.yaml", stream: "users");
         string[] stores = ["--online", $"sqlite:{Path.Combine(_dir, "online.db")}", "--offline", Path.Combine(_dir, "offline"), "--dead-letter", Path.Combine(_dir, "dead.jsonl")];
         var (code, output, err) = await Task.Run(() => Cli.Run(["run", defs, "--idle-exit", "1", "--json", .. stores])).WaitAsync(TimeSpan.FromMinutes(2));
         code.Should().Be(0, err);
@@ -76,21 +84,7 @@ public sealed class KinesisCliIntegrationTests : IAsyncLifetime
         Task Put(int from, int to) => client.PutRecordsAsync("killed",
             Enumerable.Range(from, to - from + 1).Select(i => (Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { id = i, name = $"user {i}" })), $"k{i}")).ToList(), CancellationToken.None);
         await Put(1, first);
-        var defs = Path.Combine(_dir, "killed.yaml");
-        File.WriteAllText(defs, $$"""
-            features:
-              User: {user_id: {type: int64, primary: true}, full_name: string}
-            messages:
-              UserMessage: {id: int64, name: string}
-            sources:
-              users: {kind: kinesis, stream_name: killed, region_name: us-east-1, endpoint_url: "{{_server.Endpoint}}"}
-            resolvers:
-              users_stream:
-                source: users
-                message_type: UserMessage
-                output_features: {User.user_id: _.id, User.full_name: _.name}
-                deduplication: {on: _.id, within: 1h}
-            """);
+        var defs = UsersDefinitions("killed.yaml", stream: "killed", "deduplication: {on: _.id, within: 1h}");
         var db = Path.Combine(_dir, "killed.db");
         Process Sluice(int idleExit) => SluiceProcess.Start(_dir, ["run", defs, "--online", "sqlite:" + db, "--offline", Path.Combine(_dir, "killed-offline"),
             "--dead-letter", Path.Combine(_dir, "killed", "dead.jsonl"), "--idle-exit", idleExit.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
