@@ -33,7 +33,7 @@ internal abstract class SortedColumn
             case DoubleArray a: return new Reals(order.Select(r => a.Values[r]).ToArray(), nulls);
             case StringArray a: return Bytes.Of(a, order, nulls, isText: true);
             case BinaryArray a: return Bytes.Of(a, order, nulls, isText: false);
-            default: return Bytes.OfText(order.Select(r => column.IsNull(r) ? null : FeatureJson.ToJson(column, r, type)).ToArray());
+            default: return Bytes.OfText(order.Select(r => column.IsNull(r) ? "" : FeatureJson.ToJson(column, r, type)).ToArray(), nulls);
         }
     }
 
@@ -88,15 +88,15 @@ internal abstract class SortedColumn
         /// <summary>The bytes of row <paramref name="i"/>.</summary>
         public ReadOnlySpan<byte> Span(int i) => data.AsSpan(offsets[i], offsets[i + 1] - offsets[i]);
 
-        /// <summary>Text column of JSON values (lists, structs), null where the value is null.</summary>
-        public static Bytes OfText(string?[] values)
+        /// <summary>A text column of already gathered values (JSON of lists and structs); a null's slot holds "".</summary>
+        public static Bytes OfText(string[] values, bool[]? nulls)
         {
             var offsets = new int[values.Length + 1];
-            var encoded = values.Select(v => v is null ? [] : System.Text.Encoding.UTF8.GetBytes(v)).ToArray();
+            var encoded = values.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
             for (int i = 0; i < values.Length; i++) offsets[i + 1] = offsets[i] + encoded[i].Length;
             var data = new byte[offsets[^1]];
             for (int i = 0; i < values.Length; i++) encoded[i].CopyTo(data, offsets[i]);
-            return new Bytes(data, offsets, values.Any(v => v is null) ? values.Select(v => v is null).ToArray() : null, isText: true);
+            return new Bytes(data, offsets, nulls, isText: true);
         }
 
         public override int Bind(IntPtr stmt, int index, int i)

@@ -83,8 +83,10 @@ public sealed class RedisOnlineStore : IOnlineStore, IStagingOnlineStore
     public string Display => _redis.Display;
 
     /// <summary>The Redis key of an entity.</summary>
-    public static RedisKey EntityKey(FeatureClassPlan cls, ReadOnlySpan<byte> primaryKey) =>
-        EntityKey(Encoding.UTF8.GetBytes($"sluice:{cls.Namespace}:"), primaryKey);
+    public static RedisKey EntityKey(FeatureClassPlan cls, ReadOnlySpan<byte> primaryKey) => EntityKey(KeyPrefix(cls), primaryKey);
+
+    /// <summary>What every entity key of <paramref name="cls"/> starts with: <c>sluice:&lt;namespace&gt;:</c>.</summary>
+    private static byte[] KeyPrefix(FeatureClassPlan cls) => Encoding.UTF8.GetBytes($"sluice:{cls.Namespace}:");
 
     private static RedisKey EntityKey(byte[] prefix, ReadOnlySpan<byte> primaryKey)
     {
@@ -133,7 +135,7 @@ public sealed class RedisOnlineStore : IOnlineStore, IStagingOnlineStore
         var columns = features.Select(x => f.Column(x.Fqn)).ToArray();
         var time = (TimestampArray)f.Column("__ts__");
         var key = f.Column(cls.Primary.Fqn);
-        var prefix = Encoding.UTF8.GetBytes($"sluice:{cls.Namespace}:");
+        var prefix = KeyPrefix(cls);
         RedisValue ttl = cls.MaxStaleness is { } s ? (long)s.TotalMilliseconds : 0;
         for (int start = 0; start < f.Length; start += EntitiesPerCall)
         {
