@@ -100,14 +100,15 @@ public sealed class MessageBatch
     }
 
     /// <summary>Appends messages one by one (sources, recordings, tests) and builds an immutable batch.</summary>
-    public sealed class Builder
+    /// <remarks>Sized for <c>messages</c> messages of <c>valueBytes</c> payload bytes in all; it grows past that.</remarks>
+    public sealed class Builder(int messages = 1024, int valueBytes = 16 * 1024)
     {
-        private readonly BinaryBuilder _topic = (BinaryBuilder)ColumnBuilder.Create(DataType.String, 1024);
-        private readonly Int32Array.Builder _partition = new();
-        private readonly PrimitiveBuilder<long> _offset = (PrimitiveBuilder<long>)ColumnBuilder.Create(DataType.Int64, 1024);
-        private readonly PrimitiveBuilder<long> _timestamp = (PrimitiveBuilder<long>)ColumnBuilder.Create(DataType.Timestamp, 1024);
-        private readonly BinaryBuilder _key = (BinaryBuilder)ColumnBuilder.Create(DataType.Bytes.WithNullable(true), 1024);
-        private readonly BinaryBuilder _value = (BinaryBuilder)ColumnBuilder.Create(DataType.Bytes.WithNullable(true), 1024);
+        private readonly BinaryBuilder _topic = (BinaryBuilder)ColumnBuilder.Create(DataType.String, messages);
+        private readonly Int32Array.Builder _partition = new Int32Array.Builder().Reserve(messages);
+        private readonly PrimitiveBuilder<long> _offset = (PrimitiveBuilder<long>)ColumnBuilder.Create(DataType.Int64, messages);
+        private readonly PrimitiveBuilder<long> _timestamp = (PrimitiveBuilder<long>)ColumnBuilder.Create(DataType.Timestamp, messages);
+        private readonly BinaryBuilder _key = (BinaryBuilder)ColumnBuilder.Create(DataType.Bytes.WithNullable(true), messages);
+        private readonly BinaryBuilder _value = new(DataType.Bytes.WithNullable(true), messages, valueBytes);
         // Sources append one topic over and over: its UTF-8 bytes are encoded once.
         private string? _lastTopic;
         private byte[] _lastTopicBytes = [];
@@ -116,9 +117,17 @@ public sealed class MessageBatch
         /// <summary>Messages appended so far.</summary>
         public int Length => _offset.Length;
 
+        /// <summary>Payload bytes appended so far.</summary>
+        public int ValueBytes => _value.DataLength;
+
         /// <summary>Appends one message; <paramref name="timestampMicros"/> is UTC microseconds since the epoch.</summary>
         public void Append(string topic, int partition, long offset, long timestampMicros, byte[]? key, byte[]? value,
-            IEnumerable<KeyValuePair<string, byte[]>>? headers = null)
+            IEnumerable<KeyValuePair<string, byte[]>>? headers = null) =>
+            Append(topic, partition, offset, timestampMicros, key, key is null, value, value is null, headers);
+
+        /// <summary>Appends one message whose key and value are copied from spans (a null one is flagged, its span ignored).</summary>
+        public void Append(string topic, int partition, long offset, long timestampMicros, ReadOnlySpan<byte> key, bool keyIsNull,
+            ReadOnlySpan<byte> value, bool valueIsNull, IEnumerable<KeyValuePair<string, byte[]>>? headers = null)
         {
             if (!ReferenceEquals(topic, _lastTopic) && topic != _lastTopic)
             {
@@ -129,9 +138,9 @@ public sealed class MessageBatch
             _partition.Append(partition);
             _offset.Append(offset);
             _timestamp.Append(timestampMicros);
-            if (key is null) _key.AppendNull();
+            if (keyIsNull) _key.AppendNull();
             else _key.Append(key);
-            if (value is null) _value.AppendNull();
+            if (valueIsNull) _value.AppendNull();
             else _value.Append(value);
             var header = (StructBuilder)_headers.Child;
             if (headers is not null)
