@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Sluice.Pipeline.Messages;
 
 namespace Sluice.Pipeline.Graph;
@@ -20,17 +21,22 @@ internal sealed class AckJoiner
     public void Register(long sequence, MessageBatch batch, int parts)
     {
         if (_open.ContainsKey(sequence)) throw new InvalidOperationException($"batch {sequence} registered twice");
-        var ends = new Dictionary<(string, int), long>();
-        string topic = "";
+        // Per topic, the last offset + 1 per partition. A batch mostly holds one topic: its name is decoded, and its
+        // partitions looked up, only when the bytes change (hashing the name for every message showed in profiles).
+        var ends = new Dictionary<string, Dictionary<int, long>>(StringComparer.Ordinal);
+        Dictionary<int, long> current = [];
         for (int i = 0; i < batch.Length; i++)
         {
-            // A batch mostly holds one topic: decode its name only when the bytes change.
-            if (i == 0 || !batch.Topic.GetBytes(i).SequenceEqual(batch.Topic.GetBytes(i - 1))) topic = batch.Topic.GetString(i)!;
-            var tp = (topic, batch.Partition.Values[i]);
+            if (i == 0 || !batch.Topic.GetBytes(i).SequenceEqual(batch.Topic.GetBytes(i - 1)))
+            {
+                var topic = batch.Topic.GetString(i)!;
+                if (!ends.TryGetValue(topic, out current!)) ends[topic] = current = [];
+            }
             long next = batch.Offset.Values[i] + 1;
-            if (!ends.TryGetValue(tp, out var e) || next > e) ends[tp] = next;
+            ref long end = ref CollectionsMarshal.GetValueRefOrAddDefault(current, batch.Partition.Values[i], out bool seen);
+            if (!seen || next > end) end = next;
         }
-        _open[sequence] = (ends.Select(kv => (kv.Key.Item1, kv.Key.Item2, kv.Value)).ToArray(), parts);
+        _open[sequence] = (ends.SelectMany(t => t.Value.Select(p => (t.Key, p.Key, p.Value))).ToArray(), parts);
         Advance();
     }
 
