@@ -163,4 +163,35 @@ public sealed class SqliteOnlineStoreUnitTests : IAsyncLifetime
         m.GetProperty("gadget.tags").GetRawText().Should().Be("[]");
         m.GetProperty("gadget.active").ValueKind.Should().Be(System.Text.Json.JsonValueKind.Null);
     }
+
+    [Fact]
+    public async Task A_group_of_batches_with_clashing_string_keys_keeps_the_newest_row_of_every_key()
+    {
+        // Three batches of 100 rows over string keys that share prefixes, differ in case and go beyond ASCII, merged across
+        // the group by their bytes. Reference: per key the row with the newest feature time (message i of a batch is i us
+        // after message 0), the later batch among equal times. The first and last batches draw the same keys in the same
+        // order, so every key they share ties on time and the last batch must win it.
+        string[] keys = ["a", "ab", "abc", "b", "B", "e", "é", "z-1", "z-10", "z-9"];
+        var expected = new Dictionary<string, (int Index, string Note)>();
+        var group = new List<(ResolverPlan, Apache.Arrow.RecordBatch)>();
+        for (int batch = 0; batch < 3; batch++)
+        {
+            var random = new Random(batch == 1 ? 12 : 11);
+            var payloads = new string[100];
+            for (int i = 0; i < payloads.Length; i++)
+            {
+                string sku = keys[random.Next(keys.Length)], note = $"b{batch}r{i}";
+                payloads[i] = $$"""{"sku": "{{sku}}", "note": "{{note}}"}""";
+                if (!expected.TryGetValue(sku, out var held) || i >= held.Index) expected[sku] = (i, note);
+            }
+            group.Add((Gadgets.Plan, Gadgets.Resolve(payloads).Features));
+        }
+
+        _store.Write(group);
+
+        expected.Should().HaveCount(keys.Length);
+        foreach (var (sku, (_, note)) in expected)
+            System.Text.Json.JsonDocument.Parse((await _store.GetAsync(Gadgets.Plan.Class, sku))!).RootElement
+                .GetProperty("gadget.note").GetString().Should().Be(note, $"sku {sku}");
+    }
 }
