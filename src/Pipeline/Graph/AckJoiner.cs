@@ -24,7 +24,7 @@ internal sealed class AckJoiner
         // Per topic, the last offset + 1 per partition. A batch mostly holds one topic: its name is decoded, and its
         // partitions looked up, only when the bytes change (hashing the name for every message showed in profiles).
         var ends = new Dictionary<string, Dictionary<int, long>>(StringComparer.Ordinal);
-        Dictionary<int, long> current = [];
+        Dictionary<int, long> current = null!; // set at message 0
         for (int i = 0; i < batch.Length; i++)
         {
             if (i == 0 || !batch.Topic.GetBytes(i).SequenceEqual(batch.Topic.GetBytes(i - 1)))

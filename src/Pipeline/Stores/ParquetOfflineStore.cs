@@ -251,8 +251,11 @@ public sealed class ParquetOfflineStore(string root) : IAsyncDisposable
         var result = new T[present];
         int i = 0;
         foreach (var (column, rows) in parts)
+        {
+            var valid = ValidityView.Of(column);
             foreach (var r in rows)
-                if (!column.IsNull(r)) result[i++] = value(column, r);
+                if (valid.IsValid(r)) result[i++] = value(column, r);
+        }
         return result;
     }
 
