@@ -36,7 +36,9 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
     public static async Task<SqliteOnlineStore> OpenAsync(string path, TimeProvider? clock = null, CancellationToken cancellationToken = default)
     {
         // page_size applies to a new file only (before WAL fixes it): large pages suit key-ordered group upserts.
-        var file = await SqliteFile.OpenAsync(path, "online store", "PRAGMA cache_size = -131072;", cancellationToken, pageSize: 65536);
+        // Writes run one group at a time under _writeLock, so they can go through a writer connection of their own,
+        // without SQLite's mutex (see SqliteFile); reads (GetAsync) use the other connection.
+        var file = await SqliteFile.OpenAsync(path, "online store", "PRAGMA cache_size = -131072;", cancellationToken, pageSize: 65536, ownWriter: true);
         return new SqliteOnlineStore(file, clock ?? TimeProvider.System);
     }
 
@@ -325,26 +327,21 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
     {
         if (_readyTables.Contains(cls.Namespace)) return;
         var pk = cls.Primary;
+        _file.Exec($"CREATE TABLE IF NOT EXISTS {Quote(cls.Namespace)} ({Quote(pk.Name)} {Affinity(pk.Type)} PRIMARY KEY NOT NULL)");
         var existing = new HashSet<string>(StringComparer.Ordinal);
-        using (var cmd = _file.Connection.CreateCommand())
+        using (var columns = _file.Prepare($"SELECT name FROM pragma_table_info({Literal(cls.Namespace)})"))
         {
-            cmd.CommandText = $"CREATE TABLE IF NOT EXISTS {Quote(cls.Namespace)} ({Quote(pk.Name)} {Affinity(pk.Type)} PRIMARY KEY NOT NULL)";
-            cmd.ExecuteNonQuery();
-            cmd.CommandText = $"SELECT name FROM pragma_table_info({Literal(cls.Namespace)})";
-            using var reader = cmd.ExecuteReader();
-            while (reader.Read()) existing.Add(reader.GetString(0));
+            int rc;
+            while ((rc = raw.sqlite3_step(columns)) == raw.SQLITE_ROW) existing.Add(raw.sqlite3_column_text(columns, 0).utf8_to_string());
+            if (rc != raw.SQLITE_DONE) throw _file.Error(rc, $"reading the columns of table {cls.Namespace}");
         }
         // Features added to the class since the table was made become new columns; old columns stay readable.
         foreach (var feature in cls.Features.Where(x => !x.Primary && !existing.Contains(x.Name)))
-        {
-            using var cmd = _file.Connection.CreateCommand();
-            cmd.CommandText = $"""
+            _file.Exec($"""
                 ALTER TABLE {Quote(cls.Namespace)} ADD COLUMN {Quote(feature.Name)};
                 ALTER TABLE {Quote(cls.Namespace)} ADD COLUMN {Quote(feature.Name + "__ts")} INTEGER;
                 ALTER TABLE {Quote(cls.Namespace)} ADD COLUMN {Quote(feature.Name + "__exp")} INTEGER;
-                """;
-            cmd.ExecuteNonQuery();
-        }
+                """);
         _readyTables.Add(cls.Namespace);
     }
 
@@ -466,6 +463,6 @@ public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
     {
         foreach (var stmt in _upserts.Values) stmt.Dispose();
         _upserts.Clear();
-        await _file.Connection.DisposeAsync();
+        await _file.DisposeAsync();
     }
 }
