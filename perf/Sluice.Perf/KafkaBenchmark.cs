@@ -111,8 +111,8 @@ internal static class KafkaBenchmark
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
         {
             BootstrapServers = bootstrap, GroupId = group, AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
-            QueuedMinMessages = 1_000_000, // the prefetch KafkaSource sets, so that the two read alike
-        }).Build();
+        }.WithPrefetch()).Build(); // the prefetch KafkaSource reads with, so that the two read alike
+
         var sw = Stopwatch.StartNew();
         consumer.Subscribe("users");
         long read = 0, bytes = 0;

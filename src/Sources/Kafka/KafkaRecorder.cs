@@ -36,7 +36,7 @@ public static class KafkaRecorder
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = options.FromBeginning ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest,
-        }).Build();
+        }.WithPrefetch()).Build(); // a recording from the beginning is a backlog read
         consumer.Subscribe(options.Topic);
         await RecordingFile.WriteAsync(options.OutPath, Batches(CancellationToken.None), CancellationToken.None);
         consumer.Close();
