@@ -32,14 +32,14 @@ internal static class KafkaBenchmark
             // the machine's drift during the run. The first also pays for compiling Confluent.Kafka's consume path: the
             // second read is typically 5-10% faster (both are in the JSON).
             Console.Error.WriteLine("kafka: bare consumer...");
-            double bareBefore = BareConsumer(cluster.BootstrapServers, messages, "bare-before");
+            var (bareBefore, bareBeforeCpu) = BareConsumer(cluster.BootstrapServers, messages, "bare-before");
 
             // The resolver reads the topic twice, as two consumer groups, into fresh stores: the first pays for compiling
             // the graph, stores and kernels; the second runs as a long-lived `sluice run` does.
-            double cold = await Resolve(cluster.BootstrapServers, Path.Combine(dir, "cold"), messages);
-            double resolver = await Resolve(cluster.BootstrapServers, Path.Combine(dir, "warm"), messages);
+            var (cold, _) = await Resolve(cluster.BootstrapServers, Path.Combine(dir, "cold"), messages);
+            var (resolver, resolverCpu) = await Resolve(cluster.BootstrapServers, Path.Combine(dir, "warm"), messages);
             Console.Error.WriteLine("kafka: bare consumer again...");
-            double bareAfter = BareConsumer(cluster.BootstrapServers, messages, "bare-after");
+            var (bareAfter, bareAfterCpu) = BareConsumer(cluster.BootstrapServers, messages, "bare-after");
             double bare = (bareBefore + bareAfter) / 2;
 
             var report = new
@@ -51,10 +51,14 @@ internal static class KafkaBenchmark
                 consume_only_runs_msgs_per_s = new[] { Math.Round(bareBefore), Math.Round(bareAfter) },
                 ratio = Math.Round(resolver / bare, 3),
                 cold_msgs_per_s = Math.Round(cold),
+                // Process CPU seconds of the warm read and of each bare read: steadier than wall time on a shared machine,
+                // so a change in CPU shows here when the rates move with the machine.
+                cpu_s = Math.Round(resolverCpu, 2),
+                consume_only_cpu_s = new[] { Math.Round(bareBeforeCpu, 2), Math.Round(bareAfterCpu, 2) },
                 partitions = Partitions,
                 processors = Environment.ProcessorCount,
             };
-            Console.WriteLine($"kafka: {report.msgs_per_s:N0} msgs/s into SQLite + Parquet ({report.cold_msgs_per_s:N0} on the first, cold read); bare consumer {report.consume_only_msgs_per_s:N0} msgs/s (mean of {bareBefore:N0} before and {bareAfter:N0} after); ratio {report.ratio:F2}; {report.processors} cores");
+            Console.WriteLine($"kafka: {report.msgs_per_s:N0} msgs/s into SQLite + Parquet ({report.cold_msgs_per_s:N0} on the first, cold read); bare consumer {report.consume_only_msgs_per_s:N0} msgs/s (mean of {bareBefore:N0} before and {bareAfter:N0} after); ratio {report.ratio:F2}; CPU {resolverCpu:F2} s against {bareBeforeCpu:F2} / {bareAfterCpu:F2} s; {report.processors} cores");
             Report.Write(jsonPath, report);
             return 0;
         }
@@ -64,8 +68,8 @@ internal static class KafkaBenchmark
         }
     }
 
-    /// <summary>The users resolver reading the whole topic as its own consumer group into stores under <paramref name="dir"/>: messages per second.</summary>
-    private static async Task<double> Resolve(string bootstrap, string dir, int messages)
+    /// <summary>The users resolver reading the whole topic as its own consumer group into stores under <paramref name="dir"/>: messages per second and process CPU seconds.</summary>
+    private static async Task<(double MsgsPerS, double CpuS)> Resolve(string bootstrap, string dir, int messages)
     {
         Console.Error.WriteLine($"kafka: users resolver into SQLite + Parquet ({Path.GetFileName(dir)})...");
         var yaml = ReplayBenchmark.Definitions.Replace("users: {kind: recording, path: users.arrows}",
@@ -76,9 +80,10 @@ internal static class KafkaBenchmark
         var sw = Stopwatch.StartNew();
         var counts = await KafkaRunner.RunAsync(defs, options, new KafkaSourceOptions { MaxMessages = messages });
         sw.Stop();
-        Console.Error.WriteLine($"  {messages / sw.Elapsed.TotalSeconds:N0} msgs/s; CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds:F2} s in {sw.Elapsed.TotalSeconds:F2} s");
+        double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        Console.Error.WriteLine($"  {messages / sw.Elapsed.TotalSeconds:N0} msgs/s; CPU {cpu:F2} s in {sw.Elapsed.TotalSeconds:F2} s");
         if (counts["get_users_stream"].Written != messages) throw new InvalidOperationException($"wrote {counts["get_users_stream"].Written} of {messages}");
-        return messages / sw.Elapsed.TotalSeconds;
+        return (messages / sw.Elapsed.TotalSeconds, cpu);
     }
 
     private static void Produce(string bootstrap, int count)
@@ -105,14 +110,14 @@ internal static class KafkaBenchmark
         if (producer.Flush(TimeSpan.FromMinutes(2)) != 0) throw new TimeoutException("producing to the mock broker did not finish");
     }
 
-    /// <summary>Messages per second a bare consumer reads the topic at: subscribe, consume every message, nothing else.</summary>
-    private static double BareConsumer(string bootstrap, int count, string group)
+    /// <summary>Messages per second a bare consumer reads the topic at (subscribe, consume every message, nothing else), and the process CPU seconds it took.</summary>
+    private static (double MsgsPerS, double CpuS) BareConsumer(string bootstrap, int count, string group)
     {
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
         {
             BootstrapServers = bootstrap, GroupId = group, AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
         }.WithPrefetch()).Build(); // the prefetch KafkaSource reads with, so that the two read alike
-
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         consumer.Subscribe("users");
         long read = 0, bytes = 0;
@@ -123,7 +128,8 @@ internal static class KafkaBenchmark
                 bytes += m.Value?.Length ?? 0;
             }
         sw.Stop();
+        double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         consumer.Close();
-        return read / sw.Elapsed.TotalSeconds;
+        return (read / sw.Elapsed.TotalSeconds, cpu);
     }
 }
