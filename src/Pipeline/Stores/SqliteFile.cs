@@ -29,6 +29,8 @@ internal sealed class SqliteFile(SqliteConnection connection, string store, sqli
     public static async Task<SqliteFile> OpenAsync(string path, string store, string setup, CancellationToken cancellationToken,
         int? pageSize = null, bool ownWriter = false)
     {
+        // An in-memory (or temporary) database exists for its one connection only: it gets no second one.
+        ownWriter &= path is not ("" or ":memory:") && !path.StartsWith("file:", StringComparison.Ordinal);
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());

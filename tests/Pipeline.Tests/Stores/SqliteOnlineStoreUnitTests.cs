@@ -30,14 +30,17 @@ public sealed class SqliteOnlineStoreUnitTests : IAsyncLifetime
         public override DateTimeOffset GetUtcNow() => Now;
     }
 
-    private void Write(string name, long timestampMicros, string email = "a@b.c")
+    private void Write(string name, long timestampMicros, string email = "a@b.c") =>
+        _store.Write([(_users, Resolve(name, timestampMicros, email))]);
+
+    /// <summary>The feature rows of one seed UserMessage (id 123).</summary>
+    private Apache.Arrow.RecordBatch Resolve(string name, long timestampMicros, string email = "a@b.c")
     {
         var b = new MessageBatch.Builder();
         b.Append("users", 0, 0, timestampMicros, null,
             Encoding.UTF8.GetBytes($$$"""{"id": 123, "name": "{{{name}}}", "updated_at": 1700000000000000, "contact_info": {"phone_number": "1", "email_address": "{{{email}}}"}}"""),
             [new("X-Chalk-MessageType", "User"u8.ToArray())]);
-        var resolved = new ResolverStep(_users).Process(b.Build(), timestampMicros);
-        _store.Write([(_users, resolved.Features)]);
+        return new ResolverStep(_users).Process(b.Build(), timestampMicros).Features;
     }
 
     [Fact]
@@ -52,6 +55,35 @@ public sealed class SqliteOnlineStoreUnitTests : IAsyncLifetime
         doc.GetProperty("user.email_address").GetString().Should().Be("a@b.c");
         doc.GetProperty("user.updated_at").GetString().Should().Be("2023-11-14T22:13:20Z");
         (await _store.GetAsync(_users.Class, "999")).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task A_table_made_before_the_class_had_its_features_gains_their_columns_on_the_first_write()
+    {
+        // A file from an older definition: the class's table with its primary key only.
+        var path = Path.Combine(_dir, "older.db");
+        await using (var older = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await older.OpenAsync();
+            await using var create = older.CreateCommand();
+            create.CommandText = "CREATE TABLE \"user\" (\"user_id\" INTEGER PRIMARY KEY NOT NULL)";
+            await create.ExecuteNonQueryAsync();
+        }
+        await using var store = await SqliteOnlineStore.OpenAsync(path, _clock);
+        store.Write([(_users, Resolve("Olga Ivanova", 1_700_000_000_000_000))]);
+        var doc = System.Text.Json.JsonDocument.Parse((await store.GetAsync(_users.Class, "123"))!).RootElement;
+        doc.GetProperty("user.full_name").GetString().Should().Be("Olga Ivanova");
+        doc.GetProperty("user.email_address").GetString().Should().Be("a@b.c");
+    }
+
+    [Fact]
+    public async Task An_in_memory_store_reads_back_what_it_wrote()
+    {
+        // The store writes through a connection of its own; an in-memory database has only one, which both must use.
+        await using var store = await SqliteOnlineStore.OpenAsync(":memory:", _clock);
+        store.Write([(_users, Resolve("Wei Chen", 1_700_000_000_000_000))]);
+        var doc = System.Text.Json.JsonDocument.Parse((await store.GetAsync(_users.Class, "123"))!).RootElement;
+        doc.GetProperty("user.full_name").GetString().Should().Be("Wei Chen");
     }
 
     [Fact]
