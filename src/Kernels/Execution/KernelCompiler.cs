@@ -159,8 +159,8 @@ internal sealed class KernelCompiler
                     TypeKind.Int64 or TypeKind.Timestamp or TypeKind.Enum => Compare<long>(b, l, r),
                     TypeKind.Float64 => Compare<double>(b, l, r),
                     TypeKind.Date => Compare<int>(b, l, r),
-                    TypeKind.Bool => new BoolCompareKernel(b.Type, b.Op, l, r),
-                    _ => new BytesCompareKernel(b.Type, b.Op, l, r),
+                    TypeKind.Bool => new OrderCompareKernel<BoolOrder>(b.Type, b.Op, l, r),
+                    _ => new OrderCompareKernel<BytesOrder>(b.Type, b.Op, l, r),
                 };
         }
     }

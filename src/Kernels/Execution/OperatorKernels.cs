@@ -167,35 +167,26 @@ internal sealed class CompareKernel<T, TOp>(DataType type, Kernel left, Kernel r
     }
 }
 
-/// <summary>Comparison of strings or bytes: byte-wise order of UTF-8, which is code point order.</summary>
-internal sealed class BytesCompareKernel(DataType type, BinaryOp op, Kernel left, Kernel right) : Kernel(type)
+/// <summary>How <see cref="OrderCompareKernel{TOrder}"/> orders the rows of its two operands.</summary>
+internal interface IRowOrder
 {
-    public override Value Evaluate(EvalContext ctx)
-    {
-        var a = left.Evaluate(ctx);
-        var b = right.Evaluate(ctx);
-        if ((a.IsScalar && a.Scalar!.IsNull) || (b.IsScalar && b.Scalar!.IsNull)) return Columns.Null(Type);
-        int n = a.IsScalar && b.IsScalar ? 1 : ctx.Length;
-        var aa = new Arg(a, n);
-        var ba = new Arg(b, n);
-        var bits = new byte[(n + 7) >> 3];
-        for (int i = 0; i < n; i++)
-        {
-            int c = aa.Bytes(i).SequenceCompareTo(ba.Bytes(i));
-            bool t = op switch
-            {
-                BinaryOp.Equal => c == 0, BinaryOp.NotEqual => c != 0, BinaryOp.Less => c < 0,
-                BinaryOp.LessOrEqual => c <= 0, BinaryOp.Greater => c > 0, _ => c >= 0,
-            };
-            if (t) bits[i >> 3] |= (byte)(1 << (i & 7));
-        }
-        if (a.IsScalar && b.IsScalar) return Value.Of(new Scalar(Type, (bits[0] & 1) != 0));
-        return Value.Of(Columns.Bools(bits, Bitmaps.And(a, b, n), n));
-    }
+    static abstract int Compare(Arg a, Arg b, int row);
 }
 
-/// <summary>Comparison of bools (False &lt; True).</summary>
-internal sealed class BoolCompareKernel(DataType type, BinaryOp op, Kernel left, Kernel right) : Kernel(type)
+/// <summary>Strings or bytes: byte-wise order of UTF-8, which is code point order.</summary>
+internal readonly struct BytesOrder : IRowOrder
+{
+    public static int Compare(Arg a, Arg b, int row) => a.Bytes(row).SequenceCompareTo(b.Bytes(row));
+}
+
+/// <summary>Bools: False &lt; True.</summary>
+internal readonly struct BoolOrder : IRowOrder
+{
+    public static int Compare(Arg a, Arg b, int row) => a.Bool(row).CompareTo(b.Bool(row));
+}
+
+/// <summary>Comparison of operands that are not fixed-width numbers (<see cref="BytesOrder"/>, <see cref="BoolOrder"/>) into a bit-packed bool column.</summary>
+internal sealed class OrderCompareKernel<TOrder>(DataType type, BinaryOp op, Kernel left, Kernel right) : Kernel(type) where TOrder : IRowOrder
 {
     public override Value Evaluate(EvalContext ctx)
     {
@@ -208,7 +199,7 @@ internal sealed class BoolCompareKernel(DataType type, BinaryOp op, Kernel left,
         var bits = new byte[(n + 7) >> 3];
         for (int i = 0; i < n; i++)
         {
-            int c = aa.Bool(i).CompareTo(ba.Bool(i));
+            int c = TOrder.Compare(aa, ba, i);
             bool t = op switch
             {
                 BinaryOp.Equal => c == 0, BinaryOp.NotEqual => c != 0, BinaryOp.Less => c < 0,
