@@ -10,7 +10,7 @@ namespace Sluice.Pipeline.Stores;
 /// group commit makes about seven such calls per row.
 /// </summary>
 /// <remarks>
-/// The binds skip the GC transition (they are short, never block on anything but the connection's own uncontended
+/// The binds skip the GC transition (they are short, never block, since the online store's writer connection has no
 /// mutex, and never call back): ten binds a row made the transitions a visible part of the writer's time. Step and
 /// reset run SQLite's work and keep it.
 /// </remarks>
