@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Confluent.Kafka;
+using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
-using Sluice.Pipeline.Graph;
-using Sluice.Sources.Kafka;
+using Sluice.TestSupport;
 
 namespace Sluice.Perf;
 
@@ -74,11 +74,11 @@ internal static class KafkaBenchmark
         Console.Error.WriteLine($"kafka: users resolver into SQLite + Parquet ({Path.GetFileName(dir)})...");
         var yaml = ReplayBenchmark.Definitions.Replace("users: {kind: recording, path: users.arrows}",
             $"users: {{kind: kafka, bootstrap_servers: \"{bootstrap}\", topic: users, group_id_prefix: \"bench-{Path.GetFileName(dir)}/\"}}", StringComparison.Ordinal);
-        var defs = DefinitionCompiler.CompileText(yaml, "bench.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
-        var options = new GraphOptions(Path.Combine(dir, "online.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead.jsonl"), Path.Combine(dir, "offline"));
+        var defs = DefinitionCompiler.CompileText(yaml, "bench.yaml", TestDefinitions.Connectors, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+        var options = TestRuns.In(dir) with { Dedup = "memory", MaxMessages = messages };
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
-        var counts = await KafkaRunner.RunAsync(defs, options, new KafkaSourceOptions { MaxMessages = messages });
+        var counts = await TestRuns.RunAsync(defs, options);
         sw.Stop();
         double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
         Console.Error.WriteLine($"  {messages / sw.Elapsed.TotalSeconds:N0} msgs/s; CPU {cpu:F2} s in {sw.Elapsed.TotalSeconds:F2} s");

@@ -1,8 +1,8 @@
 using System.Diagnostics;
+using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
-using Sluice.Pipeline.Graph;
-using Sluice.Sources.Kinesis;
-using Sluice.Tests.Shared;
+using Sluice.Sources;
+using Sluice.TestSupport;
 
 namespace Sluice.Perf;
 
@@ -49,11 +49,10 @@ internal static class KinesisBenchmark
             Console.Error.WriteLine("kinesis: users resolver into SQLite + Parquet...");
             var yaml = ReplayBenchmark.Definitions.Replace("users: {kind: recording, path: users.arrows}",
                 $"users: {{kind: kinesis, stream_name: users, endpoint_url: \"{endpoint}\"}}", StringComparison.Ordinal);
-            var defs = DefinitionCompiler.CompileText(yaml, "bench.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
-            var options = new GraphOptions(Path.Combine(dir, "online.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead.jsonl"), Path.Combine(dir, "offline"));
+            var defs = DefinitionCompiler.CompileText(yaml, "bench.yaml", TestDefinitions.Connectors, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+            var options = TestRuns.In(dir) with { Dedup = "memory", IdleExit = TimeSpan.FromMilliseconds(500) };
             sw.Restart();
-            var counts = await KinesisRunner.RunAsync(defs, options, new KinesisSourceOptions
-                { CheckpointPath = Path.Combine(dir, "checkpoints.db"), IdleExit = TimeSpan.FromMilliseconds(500), Poll = TimeSpan.FromMilliseconds(20) });
+            var counts = await TestRuns.RunAsync(defs, options, TestDefinitions.Connectors.With(new KinesisSourceKind(new KinesisSourceOptions { Poll = TimeSpan.FromMilliseconds(20) })));
             double seconds = sw.Elapsed.TotalSeconds - 0.5; // less the idle wait that ends the run
             if (counts["get_users_stream"].Written != messages) throw new InvalidOperationException($"wrote {counts["get_users_stream"].Written} of {messages}");
             var report = new

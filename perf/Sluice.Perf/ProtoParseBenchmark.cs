@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Apache.Arrow;
 using ProtoBuf;
 using Sluice.Kernels.Expressions;
 using Sluice.Kernels.Parsing;

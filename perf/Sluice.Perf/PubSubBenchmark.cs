@@ -4,9 +4,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Sluice.Pipeline.Compilation;
-using Sluice.Pipeline.Graph;
-using Sluice.Sources.PubSub;
-using Sluice.Sources.Tests.PubSub;
+using Sluice.TestSupport;
 
 namespace Sluice.Perf;
 
@@ -38,10 +36,10 @@ internal static class PubSubBenchmark
             Console.Error.WriteLine("pubsub: users resolver into SQLite + Parquet...");
             var yaml = ReplayBenchmark.Definitions.Replace("users: {kind: recording, path: users.arrows}",
                 "users: {kind: pubsub, project_id: p, subscription_id: users}", StringComparison.Ordinal);
-            var defs = DefinitionCompiler.CompileText(yaml, "bench.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
-            var options = new GraphOptions(Path.Combine(dir, "online.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead.jsonl"), Path.Combine(dir, "offline"));
+            var defs = DefinitionCompiler.CompileText(yaml, "bench.yaml", TestDefinitions.Connectors, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+            var options = TestRuns.In(dir) with { Dedup = "memory", IdleExit = TimeSpan.FromMilliseconds(500) };
             sw.Restart();
-            var counts = await PubSubRunner.RunAsync(defs, options, new PubSubSourceOptions { IdleExit = TimeSpan.FromMilliseconds(500) });
+            var counts = await TestRuns.RunAsync(defs, options);
             double seconds = sw.Elapsed.TotalSeconds - 0.5; // less the idle wait that ends the run
             if (counts["get_users_stream"].Written != messages) throw new InvalidOperationException($"wrote {counts["get_users_stream"].Written} of {messages}");
             var report = new

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Execution;
 using Sluice.Pipeline.Graph;
-using Sluice.Pipeline.Messages;
-using Sluice.Pipeline.Stores;
-using Sluice.Sinks.Redis;
-using Sluice.Sources.Recording;
+using Sluice.Sinks;
+using Sluice.Sources;
+using Sluice.TestSupport;
 using StackExchange.Redis;
 
 namespace Sluice.Perf;
@@ -77,15 +77,15 @@ internal static class RedisBenchmark
     }
 
     private static CompiledDefinitions Compile(string yaml) =>
-        DefinitionCompiler.CompileText(yaml, "bench.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+        DefinitionCompiler.CompileText(yaml, "bench.yaml", TestDefinitions.Connectors, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
 
     private static async Task<double> Replay(CompiledDefinitions defs, string recording, string uri, string dir, int messages)
     {
         await using var online = await RedisOnlineStore.OpenAsync(uri);
         await using var dedup = await RedisDedupStore.OpenAsync(uri);
-        var options = new GraphOptions(Path.Combine(dir, "unused.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead.jsonl")) { Online = online, Dedup = dedup };
+        await using var stores = EmbeddedStores.Over(dir, online, dedup);
         var sw = Stopwatch.StartNew();
-        var result = await StreamGraph.RunAsync(defs, RecordingFile.ReadAsync(recording), options);
+        var result = await StreamGraph.RunAsync(defs.Resolvers, RecordingFile.ReadAsync(recording), stores.Options);
         sw.Stop();
         // Random ids repeat now and then (~50 in 1M): with dedup those are duplicates, the rest written.
         var c = result.Resolvers["get_users_stream"];

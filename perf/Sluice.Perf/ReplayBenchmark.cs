@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using Sluice.Pipeline.Compilation;
-using Sluice.Pipeline.Graph;
 using Sluice.Pipeline.Messages;
-using Sluice.Sources.Recording;
+using Sluice.Pipeline.Runtime;
+using Sluice.Sources;
+using Sluice.TestSupport;
 
 namespace Sluice.Perf;
 
@@ -44,7 +45,7 @@ internal static class ReplayBenchmark
             var recording = Path.Combine(dir, "users.arrows");
             Console.Error.WriteLine($"replay: writing a {messages:N0}-message .arrows recording...");
             await RecordingFile.WriteAsync(recording, Generate(messages));
-            var defs = DefinitionCompiler.CompileText(Definitions, "bench.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+            var defs = DefinitionCompiler.CompileText(Definitions, "bench.yaml", TestDefinitions.Connectors, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
             // Two replays of the recording into fresh stores in one process: the first pays for compiling the graph,
             // stores and kernels (about 1.3-1.8 s of JIT on two cores); the second runs as a long-lived `sluice run` does.
             var (coldSeconds, _) = await ReplayOnce(defs, recording, Path.Combine(dir, "cold"), commitRows, messages);
@@ -71,8 +72,9 @@ internal static class ReplayBenchmark
     /// <summary>One replay into stores under <paramref name="dir"/>: its seconds and peak working set; prints the graph's metrics.</summary>
     private static async Task<(double Seconds, long PeakWorkingSet)> ReplayOnce(CompiledDefinitions defs, string recording, string dir, int? commitRows, int messages)
     {
-        var options = new GraphOptions(Path.Combine(dir, "online.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead.jsonl"), Path.Combine(dir, "offline"));
-        if (commitRows is { } rows) options = options with { CommitRows = rows };
+        // What `sluice replay` runs: the recording stands in for the resolver's source; dedup in memory as before.
+        var options = TestRuns.In(dir) with { Dedup = "memory", Replay = new RecordingSource([recording]) };
+        if (commitRows is { } rows) options = options with { Graph = options.Graph with { CommitRows = rows } };
         long peak = 0;
         using var sampler = new Timer(_ => peak = Math.Max(peak, Process.GetCurrentProcess().WorkingSet64), null, 0, 100);
         long allocated0 = GC.GetTotalAllocatedBytes();
@@ -82,7 +84,7 @@ internal static class ReplayBenchmark
         var jit0 = System.Runtime.JitInfo.GetCompilationTime();
         long methods0 = System.Runtime.JitInfo.GetCompiledMethodCount();
         var sw = Stopwatch.StartNew();
-        var result = await StreamGraph.RunAsync(defs, RecordingFile.ReadAsync(recording), options);
+        var result = await PipelineRuntime.RunAsync(defs, TestDefinitions.Connectors, options);
         sw.Stop();
         peak = Math.Max(peak, Process.GetCurrentProcess().WorkingSet64);
         var counts = result.Resolvers["get_users_stream"];

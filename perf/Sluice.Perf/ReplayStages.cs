@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using Sluice.Kernels.Parsing;
 using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Execution;
 using Sluice.Pipeline.Messages;
-using Sluice.Pipeline.Stores;
-using Sluice.Sources.Recording;
+using Sluice.Sinks;
+using Sluice.Sources;
+using Sluice.TestSupport;
 
 namespace Sluice.Perf;
 
@@ -21,7 +23,7 @@ internal static class ReplayStages
         {
             var recording = Path.Combine(dir, "users.arrows");
             await RecordingFile.WriteAsync(recording, ReplayBenchmark.Generate(messages));
-            var plan = (DefinitionCompiler.CompileText(ReplayBenchmark.Definitions, "bench.yaml", out var errors)
+            var plan = (DefinitionCompiler.CompileText(ReplayBenchmark.Definitions, "bench.yaml", TestDefinitions.Connectors, out var errors)
                 ?? throw new InvalidOperationException(string.Join("\n", errors))).Resolvers[0];
             var step = new ResolverStep(plan);
             var kernel = ParseKernel.For(plan.MessageType);

@@ -1,6 +1,6 @@
-using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Execution;
 using Sluice.Pipeline.Messages;
+using Sluice.TestSupport;
 
 namespace Sluice.Perf;
 
@@ -34,8 +34,8 @@ internal static class RowResolverBenchmark
             UserId = m.Id, FullName = m.Name, EmailAddress = m.ContactInfo.EmailAddress,
             UpdatedAt = DateTime.UnixEpoch.AddTicks((long)Math.Round(m.UpdatedAt / 1_000_000.0 * 1_000_000) * 10),
         });
-        var expressionStep = new ResolverStep(StreamResolver.Compile(expressions).Resolvers.Single());
-        var rowStep = new ResolverStep(StreamResolver.Compile(rows).Resolvers.Single());
+        var expressionStep = new ResolverStep(StreamResolver.Compile(TestDefinitions.Connectors, expressions).Resolvers.Single());
+        var rowStep = new ResolverStep(StreamResolver.Compile(TestDefinitions.Connectors, rows).Resolvers.Single());
 
         Console.Error.WriteLine($"row-resolver: generating {messages:N0} UserMessage payloads...");
         var payloads = UserMessages.Generate(messages);

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using FluentAssertions;
-using Sluice.Sources.Recording;
+using Sluice.Sources;
 
 namespace Sluice.Cli.Tests;
 

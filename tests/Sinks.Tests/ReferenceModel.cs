@@ -2,9 +2,10 @@ using System.Text;
 using CsCheck;
 using FluentAssertions;
 using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Graph;
 using Sluice.Pipeline.Messages;
-using Sluice.Pipeline.Stores;
+using Sluice.TestSupport;
 
 namespace Sluice.Sinks.Tests;
 
@@ -61,16 +62,16 @@ internal static class ReferenceModel
             }
 
             // A class of its own per round, so that rounds never see each other's entities.
-            var defs = DefinitionCompiler.CompileText(Yaml.Replace("  User:", $"  User{r}:", StringComparison.Ordinal).Replace("User.", $"User{r}.", StringComparison.Ordinal), "p.yaml", out var errors)
+            var defs = DefinitionCompiler.CompileText(Yaml.Replace("  User:", $"  User{r}:", StringComparison.Ordinal).Replace("User.", $"User{r}.", StringComparison.Ordinal), "p.yaml", TestDefinitions.Connectors, out var errors)
                 ?? throw new InvalidOperationException(string.Join("\n", errors));
             var online = openOnline().GetAwaiter().GetResult();
             var dedup = openDedup().GetAwaiter().GetResult();
             try
             {
-                var options = new GraphOptions(Path.Combine(dir, "unused.db"), Path.Combine(dir, "sinks"), Path.Combine(dir, "dead.jsonl"))
-                    { Online = online, Dedup = dedup, BatchSize = 3 };
                 // Batches of 3 keep redeliveries and duplicates both inside a batch and across batches.
-                StreamGraph.RunAsync(defs, Batches(stream), options).GetAwaiter().GetResult();
+                var stores = EmbeddedStores.Over(dir, online, dedup);
+                try { StreamGraph.RunAsync(defs.Resolvers, Batches(stream), stores.Options with { BatchSize = 3 }).GetAwaiter().GetResult(); }
+                finally { stores.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
                 var cls = defs.Classes.Single();
                 for (int e = 0; e <= 4; e++)
                 {

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Sluice.Kernels.Diagnostics;
 using Sluice.Kernels.Expressions.Syntax;
 using Sluice.Kernels.Functions;

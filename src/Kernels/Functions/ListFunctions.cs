@@ -1,4 +1,3 @@
-using Sluice.Kernels.Diagnostics;
 using Sluice.Kernels.Execution;
 using Sluice.Kernels.Expressions;
 using Sluice.Kernels.Types;

@@ -1,7 +1,6 @@
 using Sluice.Kernels.Expressions;
 using Sluice.Kernels.Expressions.Syntax;
 using Sluice.Kernels.Functions;
-using Sluice.Kernels.Types;
 
 namespace Sluice.Kernels.Interpretation;
 

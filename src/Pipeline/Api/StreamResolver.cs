@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Definitions;
+using Sluice.Pipeline.Runtime;
 
 namespace Sluice;
 
@@ -39,7 +40,7 @@ public enum SinkFormat
     Json,
 }
 
-/// <summary>Something that describes one resolver (stream, row or online): what <see cref="StreamResolver.Compile"/> turns into plans.</summary>
+/// <summary>Something that describes one resolver (stream, row or online): what the compiler turns into plans (<c>StreamPipeline.Build</c>).</summary>
 public interface IResolver
 {
     /// <summary>The resolver's name.</summary>
@@ -76,13 +77,13 @@ public static class StreamResolver
         });
     }
 
-    /// <summary>Checks every resolver against the others (shared classes, sinks) and compiles them into plans.</summary>
+    /// <summary>Checks every resolver against the others (shared classes, sinks) and the kinds of <paramref name="connectors"/>, and compiles them into plans.</summary>
     /// <exception cref="DefinitionException">Every error found, each with its code, resolver, feature and C# call site.</exception>
-    public static CompiledDefinitions Compile(params IResolver[] resolvers)
+    internal static CompiledDefinitions Compile(Connectors connectors, params IResolver[] resolvers)
     {
         var builder = new DefinitionBuilder();
         foreach (var r in resolvers) r.Describe(builder);
-        var compiled = DefinitionCompiler.Compile(builder.Build(), out var errors);
+        var compiled = DefinitionCompiler.Compile(builder.Build(), connectors, out var errors);
         if (compiled is null || builder.Errors.Count > 0) throw new DefinitionException([.. builder.Errors, .. errors]);
         return compiled with { Resolvers = compiled.Resolvers.Select(builder.Attach).ToList() };
     }
@@ -113,7 +114,7 @@ public static class OnlineResolver
     }
 }
 
-/// <summary>A C# online resolver, passed to <see cref="StreamResolver.Compile"/> with the stream resolvers it serves.</summary>
+/// <summary>A C# online resolver, passed to <c>StreamPipeline.Build</c> with the stream resolvers it serves.</summary>
 /// <typeparam name="TFeatures">The feature class it reads and completes.</typeparam>
 public sealed class OnlineResolver<TFeatures> : IResolver
 {

@@ -3,7 +3,9 @@ using Sluice.Kernels.Diagnostics;
 using Sluice.Kernels.Expressions;
 using Sluice.Kernels.Parsing;
 using Sluice.Kernels.Types;
+using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Definitions;
+using Sluice.Pipeline.Runtime;
 
 namespace Sluice.Pipeline.Compilation;
 
@@ -13,16 +15,6 @@ namespace Sluice.Pipeline.Compilation;
 /// </summary>
 public sealed class DefinitionCompiler : ITypeScope
 {
-    private static readonly Dictionary<string, string[]> SourceKeys = new(StringComparer.Ordinal)
-    {
-        ["kafka"] = ["bootstrap_servers", "topic", "client_id_prefix", "group_id_prefix", "security_protocol", "sasl_mechanism",
-                     "sasl_username", "sasl_password", "ssl_ca_location", "late_arrival_deadline", "dead_letter_queue_topic"],
-        ["recording"] = ["path", "late_arrival_deadline", "dead_letter_queue_topic"],
-        ["pubsub"] = ["project_id", "subscription_id", "topic_id", "credentials", "late_arrival_deadline", "dead_letter_queue_topic"],
-        ["kinesis"] = ["stream_name", "region_name", "endpoint_url", "aws_access_key_id", "aws_secret_access_key", "start_position",
-                       "late_arrival_deadline", "dead_letter_queue_topic"],
-    };
-
     /// <summary>The struct that <c>include_message_envelope</c> adds to the message as <c>_.__envelope__</c>.</summary>
     public static readonly DataType Envelope = DataType.StructOf("MessageEnvelope",
     [
@@ -32,33 +24,35 @@ public sealed class DefinitionCompiler : ITypeScope
     ]);
 
     private readonly DefinitionSet _set;
+    private readonly Connectors _connectors;
     private readonly List<DefinitionDiagnostic> _errors = [];
     private readonly Dictionary<string, MessageDef> _messageDefs;
     private readonly Dictionary<string, DataType?> _messageTypes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _resolving = new(StringComparer.Ordinal);
     private ProtoCatalog _protos = ProtoCatalog.Empty;
 
-    private DefinitionCompiler(DefinitionSet set)
+    private DefinitionCompiler(DefinitionSet set, Connectors connectors)
     {
         _set = set;
+        _connectors = connectors;
         _messageDefs = set.Messages.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
     }
 
-    /// <summary>Compiles; null with all errors when the definitions have any.</summary>
-    public static CompiledDefinitions? Compile(DefinitionSet set, out IReadOnlyList<DefinitionDiagnostic> errors)
+    /// <summary>Compiles against the source kinds of <paramref name="connectors"/>; null with all errors when the definitions have any.</summary>
+    public static CompiledDefinitions? Compile(DefinitionSet set, Connectors connectors, out IReadOnlyList<DefinitionDiagnostic> errors)
     {
-        var c = new DefinitionCompiler(set);
+        var c = new DefinitionCompiler(set, connectors);
         var result = c.Run();
         errors = c._errors;
         return c._errors.Count == 0 ? result : null;
     }
 
     /// <summary>Loads and compiles a definition file in one step, reporting the errors of both phases together.</summary>
-    public static CompiledDefinitions? CompileFile(string path, out IReadOnlyList<DefinitionDiagnostic> errors) =>
-        CompileText(File.ReadAllText(path), path, out errors);
+    public static CompiledDefinitions? CompileFile(string path, Connectors connectors, out IReadOnlyList<DefinitionDiagnostic> errors) =>
+        CompileText(File.ReadAllText(path), path, connectors, out errors);
 
     /// <summary>Loads and compiles definition text; <paramref name="file"/> names it in locations.</summary>
-    public static CompiledDefinitions? CompileText(string text, string file, out IReadOnlyList<DefinitionDiagnostic> errors,
+    public static CompiledDefinitions? CompileText(string text, string file, Connectors connectors, out IReadOnlyList<DefinitionDiagnostic> errors,
         Func<string, string?>? environment = null)
     {
         var set = YamlDefinitionLoader.Load(text, file, out var loadErrors, environment);
@@ -67,7 +61,7 @@ public sealed class DefinitionCompiler : ITypeScope
             errors = loadErrors;
             return null;
         }
-        var compiled = Compile(set, out var compileErrors);
+        var compiled = Compile(set, connectors, out var compileErrors);
         errors = [.. loadErrors, .. compileErrors];
         return errors.Count == 0 ? compiled : null;
     }
@@ -152,19 +146,48 @@ public sealed class DefinitionCompiler : ITypeScope
 
     private void CheckSource(SourceDef s)
     {
-        if (!SourceKeys.TryGetValue(s.Kind.Value, out var keys))
+        if (!_connectors.Sources.TryGetValue(s.Kind.Value, out var kind))
         {
-            Error(DefinitionErrorCodes.NotAvailable, $"source {s.Name}: unknown kind '{s.Kind.Value}'; kinds: {string.Join(", ", SourceKeys.Keys)}", s.Kind.Location);
+            var suggestion = Suggest(s.Kind.Value, _connectors.Sources.Keys);
+            Error(DefinitionErrorCodes.NotAvailable, $"source {s.Name}: unknown kind '{s.Kind.Value}'{(suggestion is null ? "" : $"; did you mean '{suggestion}'?")}; kinds: {string.Join(", ", _connectors.Sources.Keys)}", s.Kind.Location);
             return;
         }
+        int before = _errors.Count;
+        var exact = kind.Options.Where(o => !o.Prefix).ToDictionary(o => o.Key, StringComparer.Ordinal);
         foreach (var (key, value) in s.Options)
         {
-            if (key.StartsWith("additional_kafka_args.", StringComparison.Ordinal) && s.Kind.Value == "kafka") continue;
-            if (!keys.Contains(key))
-                Error(DefinitionErrorCodes.UnknownKey, $"source {s.Name}: unknown key '{key}' for a {s.Kind.Value} source; known keys: {string.Join(", ", keys)}", value.Location);
+            if (exact.TryGetValue(key, out var option))
+            {
+                CheckOptionValue(s, option, value);
+                continue;
+            }
+            if (kind.Options.Any(o => o.Prefix && key.StartsWith(o.Key, StringComparison.Ordinal) && key.Length > o.Key.Length)) continue;
+            var suggestion = Suggest(key, exact.Keys);
+            Error(DefinitionErrorCodes.UnknownKey, $"source {s.Name}: unknown key '{key}' for a {kind.Name} source{(suggestion is null ? "" : $"; did you mean '{suggestion}'?")} (keys: {string.Join(", ", kind.Options.Select(o => o.Prefix ? o.Key + "*" : o.Key))})", value.Location);
         }
-        if (s.Options.TryGetValue("late_arrival_deadline", out var late) && Durations.TryParse(late.Value) is null)
-            Error(DefinitionErrorCodes.InvalidDuration, $"source {s.Name}: late_arrival_deadline '{late.Value}' is not a duration (e.g. 30s, 15m, 1h, 7d)", late.Location);
+        foreach (var missing in kind.Options.Where(o => o.Required && !o.Prefix && !s.Options.ContainsKey(o.Key)))
+            Error(DefinitionErrorCodes.MissingKey, $"source {s.Name}: a {kind.Name} source needs {missing.Key} ({missing.Description})", s.Location);
+        // What reading needs beyond the table, for sources that a resolver reads (one only written to needs less).
+        if (_errors.Count == before && _set.Resolvers.Any(r => r.Source?.Value == s.Name))
+            kind.Validate(s, new SourceDiagnostics((code, message, at) => Error(code, $"source {s.Name}: {message}", at)));
+    }
+
+    private void CheckOptionValue(SourceDef s, SourceOption option, Located<string> value)
+    {
+        switch (option.Type)
+        {
+            case SourceOptionType.Duration when Durations.TryParse(value.Value) is null:
+                Error(DefinitionErrorCodes.InvalidDuration, $"source {s.Name}: {option.Key} '{value.Value}' is not a duration (e.g. 30s, 15m, 1h, 7d)", value.Location);
+                break;
+            case SourceOptionType.Integer when !long.TryParse(value.Value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _):
+                Error(DefinitionErrorCodes.InvalidOptionValue, $"source {s.Name}: {option.Key} '{value.Value}' is not a whole number", value.Location);
+                break;
+            case SourceOptionType.Choice when !option.Values.Contains(value.Value, StringComparer.OrdinalIgnoreCase):
+                var suggestion = Suggest(value.Value, option.Values);
+                Error(DefinitionErrorCodes.InvalidOptionValue,
+                    $"source {s.Name}: {option.Key} '{value.Value}' is not one of {string.Join(", ", option.Values)}{(suggestion is null ? "" : $"; did you mean '{suggestion}'?")}", value.Location);
+                break;
+        }
     }
 
     // ---- feature classes ----
@@ -363,8 +386,14 @@ public sealed class DefinitionCompiler : ITypeScope
         SinkPlan? sink = null;
         if (r.Sink is { } sk)
         {
-            if (!sources.ContainsKey(sk.SendTo.Value))
+            if (!sources.TryGetValue(sk.SendTo.Value, out var target))
                 Error(DefinitionErrorCodes.UnknownSinkTarget, $"sink send_to '{sk.SendTo.Value}' is not a declared source (sources: {string.Join(", ", sources.Keys)})", sk.SendTo.Location, r.Name);
+            else if (_connectors.Sources.ContainsKey(target.Kind.Value))
+            {
+                if (!_connectors.Targets.TryGetValue(target.Kind.Value, out var writer))
+                    Error(DefinitionErrorCodes.UnwritableTarget, $"sink send_to '{sk.SendTo.Value}': nothing writes to a {target.Kind.Value} source (sinks write to {string.Join(", ", _connectors.Targets.Keys)})", sk.SendTo.Location, r.Name);
+                else writer.Validate(target, new SourceDiagnostics((code, message, _) => Error(code, $"sink send_to '{sk.SendTo.Value}': {message}", sk.SendTo.Location, r.Name)));
+            }
             if (sk.Format.Value is not ("json" or "ipc_stream"))
                 Error(DefinitionErrorCodes.WrongShape, $"sink format '{sk.Format.Value}' is not one of json, ipc_stream", sk.Format.Location, r.Name);
             sink = new SinkPlan(sk.SendTo.Value, sk.OutputFeatures.Select(f => f.Value).ToList(), sk.Format.Value);

@@ -62,6 +62,10 @@ public static class DefinitionErrorCodes
     public const string ProtoFile = "SLU223";
     /// <summary>A C# resolver expression with no Sluice equivalent (named in the message).</summary>
     public const string UnsupportedCSharpExpression = "SLU224";
+    /// <summary>A source option whose value its kind does not take (not one of its choices, not a number).</summary>
+    public const string InvalidOptionValue = "SLU225";
+    /// <summary>A sink or dead-letter target that its kind cannot write to as given (e.g. a Pub/Sub source without topic_id).</summary>
+    public const string UnwritableTarget = "SLU226";
 
     /// <summary>All codes, for docs and the uniqueness test.</summary>
     public static IReadOnlyList<(string Code, string Name)> All { get; } =

@@ -1,7 +1,6 @@
 using System.Reflection;
 using Google.Protobuf.Reflection;
 using ProtoBuf.Meta;
-using ProtoBuf.Reflection;
 using Sluice.Kernels.Parsing;
 using Sluice.Kernels.Types;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using Apache.Arrow;
 using Sluice.Kernels.Execution;
-using Sluice.Kernels.Expressions;
 using Sluice.Kernels.Parsing;
 using Sluice.Kernels.Types;
 using Sluice.Pipeline.Compilation;

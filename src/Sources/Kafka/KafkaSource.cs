@@ -1,15 +1,15 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text;
 using System.Threading.Channels;
 using Confluent.Kafka;
+using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
-using Sluice.Pipeline.Graph;
+using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Messages;
 
-namespace Sluice.Sources.Kafka;
+namespace Sluice.Sources;
 
-/// <summary>How a <see cref="KafkaSource"/> batches, commits and stops.</summary>
+/// <summary>How a Kafka source batches and commits.</summary>
 public sealed record KafkaSourceOptions
 {
     /// <summary>Messages per batch handed to the graph.</summary>
@@ -18,10 +18,8 @@ public sealed record KafkaSourceOptions
     public TimeSpan Linger { get; init; } = TimeSpan.FromMilliseconds(50);
     /// <summary>How often acknowledged offsets are committed to the group.</summary>
     public TimeSpan CommitInterval { get; init; } = TimeSpan.FromSeconds(1);
-    /// <summary>Stop once no message arrived for this long (null: run until stopped).</summary>
-    public TimeSpan? IdleExit { get; init; }
-    /// <summary>Stop after this many messages (null: no limit); benchmarks read a topic of known size with it.</summary>
-    public long? MaxMessages { get; init; }
+    /// <summary>How often offline files close, so that offsets advance (rows are durable, and committable, once their file closed).</summary>
+    public TimeSpan DurableWithin { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
@@ -30,18 +28,19 @@ public sealed record KafkaSourceOptions
 /// <list type="bullet">
 /// <item>A message whose headers fail the resolver's header filters is handed on without its payload (the graph counts
 /// it <c>filtered</c> from its headers); nothing of it is kept but its headers and position.</item>
-/// <item>Offsets are committed only as the graph reports them (<see cref="Committable"/>): the contiguous prefix whose
+/// <item>Offsets are committed only as the graph reports them (<see cref="Acknowledged"/>): the contiguous prefix whose
 /// every target acknowledged. Auto-commit and auto offset store are off.</item>
 /// <item>When partitions are revoked, the consumer thread hands the graph a flush request and waits until everything
 /// read so far is durable, commits the revoked partitions' offsets, and only then lets the rebalance go on.</item>
 /// </list>
 /// Feature time defaults to the Kafka message timestamp (the graph's default: the message timestamp).
 /// </summary>
-public sealed class KafkaSource : IAsyncDisposable
+internal sealed class KafkaSource : IMessageSource
 {
     private readonly ResolverPlan _plan;
     private readonly KafkaSettings _settings;
     private readonly KafkaSourceOptions _options;
+    private readonly SourceContext _context;
     private readonly (string Name, byte[][] Values)[] _filters;
     private readonly ConcurrentDictionary<TopicPartition, long> _committable = new();
     private readonly Dictionary<TopicPartition, long> _committed = [];
@@ -61,12 +60,13 @@ public sealed class KafkaSource : IAsyncDisposable
     private long _lastActivity; // Stopwatch timestamp of the last message or assignment change
 
     /// <summary>A consumer for <paramref name="plan"/>'s source, in group <c>group_id_prefix + resolver name</c>.</summary>
-    public KafkaSource(ResolverPlan plan, KafkaSourceOptions? options = null)
+    public KafkaSource(ResolverPlan plan, KafkaSourceOptions options, SourceContext context)
     {
         KafkaNative.EnsureLoaded();
         _plan = plan;
         _settings = new KafkaSettings(plan.Source);
-        _options = options ?? new KafkaSourceOptions();
+        _options = options;
+        _context = context;
         _builder = new MessageBatch.Builder(_options.BatchSize);
         _filters = plan.HeaderFiltersByName.ToArray();
         var config = _settings.Over(new ConsumerConfig
@@ -117,8 +117,18 @@ public sealed class KafkaSource : IAsyncDisposable
     /// <summary>Why the last refused commit was refused.</summary>
     public string? LastCommitError { get; private set; }
 
-    /// <summary>A fatal client error, if one happened (the source then stops).</summary>
+    /// <inheritdoc/>
     public Exception? Fault { get; private set; }
+
+    /// <inheritdoc/>
+    public SourceTraits Traits => new() { Live = true, BatchSize = _options.BatchSize, DurableWithin = _options.DurableWithin };
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> Warnings => FailedCommits == 0 ? [] :
+    [
+        $"resolver {_plan.Name}: the broker refused {FailedCommits} offset commit(s) (last: {LastCommitError}); "
+        + "they were retried, and a partition that moved meanwhile is read again from its last commit by its next owner",
+    ];
 
     /// <summary>The events for the graph: batches as they fill or linger, flush requests on revocation. Ends when stopped or idle.</summary>
     public IAsyncEnumerable<SourceEvent> ReadAsync(CancellationToken stop)
@@ -130,8 +140,8 @@ public sealed class KafkaSource : IAsyncDisposable
         return _events.Reader.ReadAllAsync(CancellationToken.None);
     }
 
-    /// <summary>The graph's report that <paramref name="topic"/>/<paramref name="partition"/> may be committed up to <paramref name="next"/>.</summary>
-    public void Committable(string topic, int partition, long next) =>
+    /// <inheritdoc/>
+    public void Acknowledged(string topic, int partition, long next) =>
         _committable.AddOrUpdate(new TopicPartition(topic, partition), next, (_, old) => Math.Max(old, next));
 
     private void Consume()
@@ -160,8 +170,8 @@ public sealed class KafkaSource : IAsyncDisposable
                     CommitAcknowledged(null);
                     lastCommit = now;
                 }
-                if (_options.IdleExit is { } idle && _builder.Length == 0 && Stopwatch.GetElapsedTime(_lastActivity, now) >= IdleLimit(idle)) break;
-                if (_options.MaxMessages is { } max && Consumed >= max) break;
+                if (_context.IdleExit is { } idle && _builder.Length == 0 && Stopwatch.GetElapsedTime(_lastActivity, now) >= IdleLimit(idle)) break;
+                if (_context.MaxMessages is { } max && Consumed >= max) break;
             }
             Emit();
             _events.Writer.TryComplete(Fault);

@@ -1,7 +1,6 @@
-using Microsoft.Data.Sqlite;
-using Sluice.Pipeline.Stores;
+using Sluice.Clients;
 
-namespace Sluice.Sources.Kinesis;
+namespace Sluice.Sources;
 
 /// <summary>
 /// Durable checkpoints per (resolver, stream, shard): the sequence number and local offset of the last record whose

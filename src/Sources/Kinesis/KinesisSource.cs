@@ -1,37 +1,40 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Threading.Channels;
+using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Messages;
 
-namespace Sluice.Sources.Kinesis;
+namespace Sluice.Sources;
 
 /// <summary>How a Kinesis source reads.</summary>
 public sealed record KinesisSourceOptions
 {
-    /// <summary>The durable checkpoint file (SQLite), shared by every resolver and stream.</summary>
-    public string CheckpointPath { get; init; } = ".sluice/kinesis-checkpoints.db";
+    /// <summary>The checkpoint file's name (SQLite) in the run's state folder, shared by every resolver and stream.</summary>
+    public const string CheckpointFile = "kinesis-checkpoints.db";
     /// <summary>Records asked of one GetRecords call (the service allows 10,000).</summary>
     public int Limit { get; init; } = 10_000;
     /// <summary>How long a caught-up shard waits before asking again.</summary>
     public TimeSpan Poll { get; init; } = TimeSpan.FromMilliseconds(200);
     /// <summary>How often the shard list is read again (resharding: children start once their parents are finished).</summary>
     public TimeSpan ShardRefresh { get; init; } = TimeSpan.FromSeconds(2);
-    /// <summary>Stop once every shard has been caught up and idle this long, everything acknowledged; null reads until cancelled.</summary>
-    public TimeSpan? IdleExit { get; init; }
+    /// <summary>How often offline files close, so that checkpoints advance.</summary>
+    public TimeSpan DurableWithin { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
 /// Reads one Kinesis stream for one resolver: every shard by its own reader, children of a split or merge only after
 /// their parents were read to the end (so a key's records enter the graph in order), the approximate arrival time as
 /// the message timestamp. A shard's checkpoint (sequence number) advances only over the prefix every target
-/// acknowledged (<see cref="Committable"/>), so a crash re-reads at most an unacknowledged tail. Positions are
+/// acknowledged (<see cref="Acknowledged"/>), so a crash re-reads at most an unacknowledged tail. Positions are
 /// <c>stream/shard number/offset</c>, offsets counted per shard from the checkpoint (stable across restarts).
 /// </summary>
-public sealed class KinesisSource : IAsyncDisposable
+internal sealed class KinesisSource : IMessageSource
 {
     private readonly ResolverPlan _plan;
     private readonly KinesisSourceOptions _options;
+    private readonly SourceContext _context;
     private readonly KinesisClient _client;
     private readonly string _stream;
     private readonly string _startPosition;
@@ -53,10 +56,11 @@ public sealed class KinesisSource : IAsyncDisposable
     }
 
     /// <summary>Prepares the source of <paramref name="plan"/> (a <c>kind: kinesis</c> source).</summary>
-    public KinesisSource(ResolverPlan plan, KinesisSourceOptions options)
+    public KinesisSource(ResolverPlan plan, KinesisSourceOptions options, SourceContext context)
     {
         _plan = plan;
         _options = options;
+        _context = context;
         _client = KinesisClient.For(plan.Source);
         _stream = plan.Source.Options.TryGetValue("stream_name", out var s) ? s.Value
             : throw new InvalidOperationException($"source {plan.Source.Name}: a kinesis source needs stream_name");
@@ -68,23 +72,32 @@ public sealed class KinesisSource : IAsyncDisposable
     /// <summary>Messages read so far.</summary>
     public long Read { get; private set; }
 
+    /// <inheritdoc/>
+    public SourceTraits Traits => new() { Live = true, DurableWithin = _options.DurableWithin };
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> Warnings => [];
+
+    /// <inheritdoc/>
+    public Exception? Fault => null;
+
     /// <summary>The stream's batches as they are read, until <paramref name="stop"/> or idle exit.</summary>
-    public async IAsyncEnumerable<MessageBatch> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken stop)
+    public async IAsyncEnumerable<SourceEvent> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken stop)
     {
-        _checkpoints = await KinesisCheckpoints.OpenAsync(_options.CheckpointPath, stop);
+        _checkpoints = await KinesisCheckpoints.OpenAsync(Path.Combine(_context.StateDirectory, KinesisSourceOptions.CheckpointFile), stop);
         using var readers = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var scheduler = Task.Run(() => ScheduleAsync(readers.Token), CancellationToken.None);
         await foreach (var batch in _out.Reader.ReadAllAsync(CancellationToken.None))
         {
             Read += batch.Length;
-            yield return batch;
+            yield return SourceEvent.Of(batch);
         }
         await readers.CancelAsync();
         await scheduler;
     }
 
     /// <summary>Called by the graph as the acknowledged prefix of a shard advances: checkpoints it.</summary>
-    public void Committable(string topic, int partition, long next)
+    public void Acknowledged(string topic, int partition, long next)
     {
         if (topic != _stream || !_shards.TryGetValue(partition, out var shard) || _checkpoints is null) return;
         string? sequence = null;
@@ -127,7 +140,7 @@ public sealed class KinesisSource : IAsyncDisposable
                     running.Add(ReadShardAsync(shard, ct));
                 }
                 if (running.FirstOrDefault(t => t.IsFaulted) is { } failed) await failed;
-                if (_options.IdleExit is { } idle && ids.All(started.Contains) && _shards.Values.All(s => s.CaughtUp || s.Ended)
+                if (_context.IdleExit is { } idle && ids.All(started.Contains) && _shards.Values.All(s => s.CaughtUp || s.Ended)
                     && DateTime.UtcNow.Ticks - Interlocked.Read(ref _lastRecordTicks) > idle.Ticks)
                     break;
                 await Task.Delay(TimeSpan.FromMilliseconds(100), ct);

@@ -1,13 +1,13 @@
-
 using System.Threading.Channels;
 using Google.Cloud.PubSub.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
-using Sluice.Pipeline.Definitions;
+using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Messages;
 
-namespace Sluice.Sources.PubSub;
+namespace Sluice.Sources;
 
 /// <summary>How a Pub/Sub source reads.</summary>
 public sealed record PubSubSourceOptions
@@ -20,45 +20,23 @@ public sealed record PubSubSourceOptions
     public int MaxOutstandingMessages { get; init; } = 1_000_000;
     /// <summary>The ack deadline asked for; messages in flight get it extended every third of it.</summary>
     public TimeSpan AckDeadline { get; init; } = TimeSpan.FromSeconds(60);
-    /// <summary>Stop once no message arrived this long (what is in flight is acknowledged as the graph drains); null reads until cancelled.</summary>
-    public TimeSpan? IdleExit { get; init; }
-}
-
-/// <summary>The gRPC channel of a Pub/Sub source: <c>PUBSUB_EMULATOR_HOST</c> (plain text) or Google's endpoint with a bearer token.</summary>
-internal static class PubSubChannels
-{
-    public static GrpcChannel For(SourceDef source)
-    {
-        if (Environment.GetEnvironmentVariable("PUBSUB_EMULATOR_HOST") is { Length: > 0 } emulator)
-            return GrpcChannel.ForAddress($"http://{emulator}");
-        // credentials: a file holding an OAuth2 access token (e.g. `gcloud auth print-access-token > token`), or GOOGLE_OAUTH_ACCESS_TOKEN.
-        var token = source.Options.TryGetValue("credentials", out var c) && File.Exists(c.Value) ? File.ReadAllText(c.Value).Trim()
-            : Environment.GetEnvironmentVariable("GOOGLE_OAUTH_ACCESS_TOKEN")
-            ?? throw new InvalidOperationException($"source {source.Name}: set PUBSUB_EMULATOR_HOST, or credentials (a file holding an OAuth2 access token), or GOOGLE_OAUTH_ACCESS_TOKEN");
-        var credentials = CallCredentials.FromInterceptor((_, metadata) =>
-        {
-            metadata.Add("Authorization", $"Bearer {token}");
-            return Task.CompletedTask;
-        });
-        return GrpcChannel.ForAddress("https://pubsub.googleapis.com", new GrpcChannelOptions { Credentials = ChannelCredentials.Create(new SslCredentials(), credentials) });
-    }
-
-    public static string Option(SourceDef source, string key) =>
-        source.Options.TryGetValue(key, out var v) && v.Value.Length > 0 ? v.Value : throw new InvalidOperationException($"source {source.Name}: a pubsub source needs {key}");
+    /// <summary>How often offline files close: messages stay unacknowledged (and count against flow control) until their rows are durable.</summary>
+    public TimeSpan DurableWithin { get; init; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>
 /// Reads one Pub/Sub subscription for one resolver with StreamingPull: flow control by outstanding messages, attributes
 /// as headers (so header filters apply), publish time as the timestamp, ordering key as the key. A message is
-/// acknowledged only once every target acknowledged it (<see cref="Committable"/>); until then its ack deadline is
+/// acknowledged only once every target acknowledged it (<see cref="Acknowledged"/>); until then its ack deadline is
 /// extended, and anything not acknowledged (a crash, a stop) is redelivered by Pub/Sub. Positions are
 /// <c>subscription/0/offset</c>, offsets counted per run; each message also carries its Pub/Sub message id as header
 /// <c>sluice-message-id</c>, which deduplication uses, so that a redelivery is processed again, not dropped.
 /// </summary>
-public sealed class PubSubSource : IAsyncDisposable
+internal sealed class PubSubSource : IMessageSource
 {
     private readonly ResolverPlan _plan;
     private readonly PubSubSourceOptions _options;
+    private readonly SourceContext _context;
     private readonly GrpcChannel _channel;
     private readonly string _subscription, _name;
     private readonly Channel<MessageBatch> _out = Channel.CreateBounded<MessageBatch>(4);
@@ -70,20 +48,21 @@ public sealed class PubSubSource : IAsyncDisposable
     private DateTime _lastMessage = DateTime.UtcNow;
 
     /// <summary>Prepares the source of <paramref name="plan"/> (a <c>kind: pubsub</c> source).</summary>
-    public PubSubSource(ResolverPlan plan, PubSubSourceOptions options)
+    public PubSubSource(ResolverPlan plan, PubSubSourceOptions options, SourceContext context)
     {
         _plan = plan;
         _options = options;
+        _context = context;
         _name = PubSubChannels.Option(plan.Source, "subscription_id");
         _subscription = $"projects/{PubSubChannels.Option(plan.Source, "project_id")}/subscriptions/{_name}";
         _channel = PubSubChannels.For(plan.Source);
     }
 
     /// <summary>Messages acknowledged to Pub/Sub so far.</summary>
-    public long Acknowledged => Interlocked.Read(ref _acknowledged);
+    public long AcknowledgedCount => Interlocked.Read(ref _acknowledged);
 
     /// <summary>The subscription's messages as batches, until <paramref name="stop"/> or idle exit.</summary>
-    public async IAsyncEnumerable<MessageBatch> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken stop)
+    public async IAsyncEnumerable<SourceEvent> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken stop)
     {
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var client = new Subscriber.SubscriberClient(_channel);
@@ -106,7 +85,7 @@ public sealed class PubSubSource : IAsyncDisposable
         _lastMessage = DateTime.UtcNow; // idleness counts from the open stream
         var pump = Task.Run(() => PumpAsync(reading.Token), CancellationToken.None);
         var keepAlive = Task.Run(() => ExtendAsync(reading.Token), CancellationToken.None);
-        await foreach (var batch in _out.Reader.ReadAllAsync(CancellationToken.None)) yield return batch;
+        await foreach (var batch in _out.Reader.ReadAllAsync(CancellationToken.None)) yield return SourceEvent.Of(batch);
         await reading.CancelAsync();
         try { await Task.WhenAll(pump, keepAlive); }
         catch (OperationCanceledException) { }
@@ -119,7 +98,7 @@ public sealed class PubSubSource : IAsyncDisposable
         {
             var idle = Task.Run(async () =>
             {
-                while (_options.IdleExit is { } limit && !ct.IsCancellationRequested)
+                while (_context.IdleExit is { } limit && !ct.IsCancellationRequested)
                 {
                     await Task.Delay(100, ct);
                     // What is in flight is acknowledged as the graph drains (by the unary Acknowledge once the stream is closed).
@@ -202,8 +181,17 @@ public sealed class PubSubSource : IAsyncDisposable
         finally { _write.Release(); }
     }
 
+    /// <inheritdoc/>
+    public SourceTraits Traits => new() { Live = true, DurableWithin = _options.DurableWithin };
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> Warnings => [];
+
+    /// <inheritdoc/>
+    public Exception? Fault => null;
+
     /// <summary>Called by the graph as the acknowledged prefix advances: acknowledges those messages to Pub/Sub.</summary>
-    public void Committable(string topic, int partition, long next)
+    public void Acknowledged(string topic, int partition, long next)
     {
         if (topic != _name || _call is null) return;
         var request = new StreamingPullRequest();

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Apache.Arrow.Ipc;
 using Sluice.Pipeline.Messages;
 
-namespace Sluice.Sources.Recording;
+namespace Sluice.Sources;
 
 /// <summary>
 /// Recordings of captured messages (DESIGN.md section 6), by extension: <c>.jsonl</c>, one JSON object per line as
@@ -101,23 +101,42 @@ public static class RecordingFile
         return result;
     }
 
-    /// <summary>Writes batches as a recording: <c>.arrows</c> as an Arrow IPC stream, <c>.jsonl</c> in kcat -J form.</summary>
-    public static async Task WriteAsync(string path, IAsyncEnumerable<MessageBatch> batches, CancellationToken cancellationToken = default)
+    /// <summary>Whether <paramref name="path"/> names a recording format (<c>.jsonl</c>, <c>.arrows</c>).</summary>
+    public static bool IsRecording(string path) => IsArrows(path) || path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Writes batches as a recording: <c>.arrows</c> as an Arrow IPC stream, <c>.jsonl</c> in kcat -J form. With
+    /// <paramref name="durable"/>, each batch is on disk (fsynced) before the next is asked for, so that a source which
+    /// acknowledges what it read can do so then.
+    /// </summary>
+    public static async Task WriteAsync(string path, IAsyncEnumerable<MessageBatch> batches, bool durable = false, CancellationToken cancellationToken = default)
     {
+        if (!IsRecording(path)) throw new InvalidDataException($"{path}: a recording must be .jsonl or .arrows");
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         await using var stream = File.Create(path);
         if (IsArrows(path))
         {
-            using var writer = new ArrowStreamWriter(stream, MessageBatch.Schema);
+            using var writer = new ArrowStreamWriter(stream, MessageBatch.Schema, leaveOpen: true);
             await foreach (var b in batches.WithCancellation(cancellationToken))
+            {
                 await writer.WriteRecordBatchAsync(b.Batch, cancellationToken);
+                if (durable) stream.Flush(flushToDisk: true);
+            }
             await writer.WriteEndAsync(cancellationToken);
-            return;
         }
-        await using var text = new StreamWriter(stream, new UTF8Encoding(false));
-        await foreach (var b in batches.WithCancellation(cancellationToken))
-            for (int i = 0; i < b.Length; i++)
-                await text.WriteLineAsync(MessageJsonl.Line(b, i));
+        else
+        {
+            await using var text = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
+            await foreach (var b in batches.WithCancellation(cancellationToken))
+            {
+                for (int i = 0; i < b.Length; i++)
+                    await text.WriteLineAsync(MessageJsonl.Line(b, i));
+                if (!durable) continue;
+                await text.FlushAsync(cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+        }
+        if (durable) stream.Flush(flushToDisk: true);
     }
 }

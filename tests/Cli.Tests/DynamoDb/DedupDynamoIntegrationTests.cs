@@ -1,6 +1,6 @@
 using System.Text.Json;
 using FluentAssertions;
-using Sluice.Sinks.Tests.DynamoDb;
+using Sluice.TestSupport;
 
 namespace Sluice.Cli.Tests.DynamoDb;
 

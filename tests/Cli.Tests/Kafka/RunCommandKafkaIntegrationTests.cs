@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using FluentAssertions;
 using Parquet;
-using Sluice.Sources.Tests.Kafka;
+using Sluice.Sources;
+using Sluice.TestSupport;
 
 namespace Sluice.Cli.Tests.Kafka;
 
@@ -138,7 +139,7 @@ public sealed class RunCommandKafkaIntegrationTests : IDisposable
     private static async Task<List<string>> ReadRecording(string path)
     {
         var all = new List<string>();
-        await foreach (var b in global::Sluice.Sources.Recording.RecordingFile.ReadAsync(path))
+        await foreach (var b in RecordingFile.ReadAsync(path))
             for (int i = 0; i < b.Length; i++)
                 all.Add($"{b.Position(i)} ts={b.Timestamp.GetValue(i)} key={System.Text.Encoding.UTF8.GetString(b.Key.GetBytes(i))} value={Convert.ToHexString(b.Value.GetBytes(i))} "
                     + string.Join(",", b.HeadersOf(i).Select(h => $"{h.Key}={System.Text.Encoding.UTF8.GetString(h.Value)}")));

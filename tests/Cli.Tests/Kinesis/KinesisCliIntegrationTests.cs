@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using FluentAssertions;
-using Sluice.Sources.Kinesis;
-using Sluice.Sources.Tests.Kinesis;
+using Microsoft.Data.Sqlite;
+using Sluice.Clients;
+using Sluice.TestSupport;
 
 namespace Sluice.Cli.Tests.Kinesis;
 
@@ -65,7 +65,7 @@ public sealed class KinesisCliIntegrationTests : IAsyncLifetime
         var recording = Path.Combine(_dir, "users.arrows");
         (code, output, err) = Cli.Run(["record", "--kinesis-stream", "users", "--endpoint-url", _server.Endpoint, "--from-beginning", "--out", recording]);
         code.Should().Be(0, err);
-        output.Should().Contain("120 messages recorded");
+        output.Should().Contain("recorded 120 messages");
         (code, output, err) = Cli.Run(["replay", defs, recording, "--json", "--online", $"sqlite:{Path.Combine(_dir, "replayed.db")}", "--offline", Path.Combine(_dir, "offline2")]);
         code.Should().Be(0, err);
         JsonDocument.Parse(output).RootElement.GetProperty("resolvers").GetProperty("users_stream").GetProperty("written").GetInt64().Should().Be(120);

@@ -50,16 +50,18 @@ public sealed class PackageConsumerIntegrationTests : IDisposable
         Directory.CreateDirectory(src);
         foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "README.md" })
             File.Copy(Path.Combine(root, file), Path.Combine(src, file));
-        Copy(Path.Combine(root, "src", "Kernels"), Path.Combine(src, "src", "Kernels"));
-        Copy(Path.Combine(root, "src", "Pipeline"), Path.Combine(src, "src", "Pipeline"));
+        // What an application references: Sluice.Hosting, which brings the others.
+        string[] libraries = ["Kernels", "Pipeline", "Clients", "Sources", "Sinks", "Hosting"];
+        foreach (var library in libraries) Copy(Path.Combine(root, "src", library), Path.Combine(src, "src", library));
         var feed = Path.Combine(_dir, "feed");
         var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}";
-        foreach (var project in new[] { "src/Kernels/Sluice.Kernels.csproj", "src/Pipeline/Sluice.Pipeline.csproj" })
+        // Packing the top project packs nothing below it: each library is packed.
+        foreach (var library in libraries)
         {
-            var (packed, log) = Dotnet(src, "pack", project, "-c", "Release", "-o", feed, $"-p:Version={version}");
+            var (packed, log) = Dotnet(src, "pack", $"src/{library}/Sluice.{library}.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
             packed.Should().Be(0, log);
         }
-        Directory.GetFiles(feed).Select(Path.GetFileName).Should().BeEquivalentTo($"Sluice.Kernels.{version}.nupkg", $"Sluice.Pipeline.{version}.nupkg");
+        Directory.GetFiles(feed).Select(Path.GetFileName).Should().BeEquivalentTo(libraries.Select(l => $"Sluice.{l}.{version}.nupkg"));
 
         var consumer = Path.Combine(_dir, "consumer");
         Directory.CreateDirectory(consumer);
@@ -84,7 +86,7 @@ public sealed class PackageConsumerIntegrationTests : IDisposable
                 <ImplicitUsings>enable</ImplicitUsings>
                 <RestorePackagesPath>{Path.Combine(_dir, "packages")}</RestorePackagesPath>
               </PropertyGroup>
-              <ItemGroup><PackageReference Include="Sluice.Pipeline" Version="{version}" /></ItemGroup>
+              <ItemGroup><PackageReference Include="Sluice.Hosting" Version="{version}" /></ItemGroup>
             </Project>
             """);
         File.WriteAllText(Path.Combine(consumer, "Program.cs"), """

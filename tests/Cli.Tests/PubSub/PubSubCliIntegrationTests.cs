@@ -3,7 +3,7 @@ using System.Text.Json;
 using FluentAssertions;
 using Google.Cloud.PubSub.V1;
 using Google.Protobuf;
-using Sluice.Sources.Tests.PubSub;
+using Sluice.TestSupport;
 
 namespace Sluice.Cli.Tests.PubSub;
 
@@ -60,7 +60,7 @@ public sealed class PubSubCliIntegrationTests : IAsyncLifetime
         var recording = Path.Combine(_dir, "users.jsonl");
         (code, output, err) = Cli.Run(["record", "--pubsub-project", "p", "--pubsub-subscription", "recorder", "--idle-exit", "1", "--out", recording]);
         code.Should().Be(0, err);
-        output.Should().Contain("80 messages recorded");
+        output.Should().Contain("recorded 80 messages");
         File.ReadLines(recording).First().Should().Contain("\"type\"");
         (code, output, err) = Cli.Run(["replay", defs, recording, "--json", "--online", $"sqlite:{Path.Combine(_dir, "replayed.db")}", "--offline", Path.Combine(_dir, "offline2")]);
         code.Should().Be(0, err);

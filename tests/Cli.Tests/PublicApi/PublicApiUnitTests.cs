@@ -10,7 +10,7 @@ namespace Sluice.Cli.Tests.PublicApi;
 /// </summary>
 public class PublicApiUnitTests
 {
-    private static readonly string[] Assemblies = ["Sluice.Kernels", "Sluice.Pipeline", "Sluice.Sources", "Sluice.Sinks"];
+    private static readonly string[] Assemblies = ["Sluice.Kernels", "Sluice.Pipeline", "Sluice.Clients", "Sluice.Sources", "Sluice.Sinks", "Sluice.Hosting"];
 
     private static string Name(Type t)
     {

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using FluentAssertions;
-using Sluice.Sinks.Redis;
+using Sluice.TestSupport;
 
 namespace Sluice.Cli.Tests.Redis;
 

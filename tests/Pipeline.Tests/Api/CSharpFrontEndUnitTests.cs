@@ -4,6 +4,7 @@ using FluentAssertions;
 using Sluice.Kernels.Expressions;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Definitions;
+using Sluice.TestSupport;
 
 namespace Sluice.Pipeline.Tests.Api;
 
@@ -106,9 +107,9 @@ public class CSharpFrontEndUnitTests
     [Fact]
     public void The_seed_users_resolver_in_CSharp_compiles_to_the_plan_of_its_YAML_twin()
     {
-        var fromYaml = DefinitionCompiler.CompileText(SeedYaml, "sluice.yaml", out var errors, _ => null);
+        var fromYaml = DefinitionCompiler.CompileText(SeedYaml, "sluice.yaml", TestDefinitions.Connectors, out var errors, _ => null);
         errors.Should().BeEmpty();
-        var fromCSharp = StreamResolver.Compile(Users);
+        var fromCSharp = StreamResolver.Compile(TestDefinitions.Connectors, Users);
         PlanText(fromCSharp.Resolvers.Single()).Should().Be(PlanText(fromYaml!.Resolvers.Single()));
         fromCSharp.Sources.Keys.Should().BeEquivalentTo(fromYaml.Sources.Keys);
     }
@@ -118,7 +119,7 @@ public class CSharpFrontEndUnitTests
     {
         var orders = StreamResolver.For<OrderMessage>("orders", Recordings.File("orders.jsonl"))
             .Output(m => new Order { OrderId = m.Id.Trim().ToUpper(), Price = m.Price > 0 ? m.Price : 0.0, Qty = m.Qty ?? 1 });
-        var plan = StreamResolver.Compile(orders).Resolvers.Single();
+        var plan = StreamResolver.Compile(TestDefinitions.Connectors, orders).Resolvers.Single();
         var text = PlanText(plan);
         text.Should().Contain("message OrderMessage ID:string,price:float64,qty:int64?,tags:list<string>");
         text.Should().Contain("order.total:float64?:False:False:Multiply(_.price,cast(_.qty):float64?)");
@@ -134,7 +135,7 @@ public class CSharpFrontEndUnitTests
     {
         var bad = StreamResolver.For<Raw>("bad", Recordings.File("raw.jsonl"))
             .Output(m => new User { UserId = m.Id / 10, FullName = m.Name.GetHashCode().ToString() });
-        var act = () => StreamResolver.Compile(bad);
+        var act = () => StreamResolver.Compile(TestDefinitions.Connectors, bad);
         var e = act.Should().Throw<DefinitionException>().Which;
         e.Errors.Should().Contain(x => x.Code == "SLU224" && x.Feature == "User.user_id" && x.Message.Contains("integer division"));
         e.Errors.Should().Contain(x => x.Code == "SLU224" && x.Feature == "User.full_name" && x.Message.Contains("GetHashCode"));
@@ -148,15 +149,15 @@ public class CSharpFrontEndUnitTests
     {
         var mismatch = StreamResolver.For<Raw>("typed", Recordings.File("raw.jsonl"))
             .Output(m => new User { UserId = m.Id, FullName = F.Cast<string>(m.Id)!, UpdatedAt = F.FromUnixSeconds(m.Name.Length) });
-        StreamResolver.Compile(mismatch).Resolvers.Single().Outputs.Select(o => o.Feature.Fqn).Should().Equal("user.user_id", "user.full_name", "user.updated_at");
+        StreamResolver.Compile(TestDefinitions.Connectors, mismatch).Resolvers.Single().Outputs.Select(o => o.Feature.Fqn).Should().Equal("user.user_id", "user.full_name", "user.updated_at");
 
         var wrong = StreamResolver.For<Raw>("wrong", Recordings.File("raw.jsonl"))
             .Output(m => new User { UserId = m.Id, FullName = m.Name, UpdatedAt = F.Cast<DateTime>(m.Name.Length > 3) });
-        var e = ((Func<CompiledDefinitions>)(() => StreamResolver.Compile(wrong))).Should().Throw<DefinitionException>().Which;
+        var e = ((Func<CompiledDefinitions>)(() => StreamResolver.Compile(TestDefinitions.Connectors, wrong))).Should().Throw<DefinitionException>().Which;
         e.Errors.Should().ContainSingle().Which.Code.Should().Be("SLU114", "bool does not cast to timestamp");
 
         var loose = StreamResolver.For<Loose>("loose", Recordings.File("raw.jsonl")).Output(m => new User { UserId = m.Id, FullName = m.Name });
-        e = ((Func<CompiledDefinitions>)(() => StreamResolver.Compile(loose))).Should().Throw<DefinitionException>().Which;
+        e = ((Func<CompiledDefinitions>)(() => StreamResolver.Compile(TestDefinitions.Connectors, loose))).Should().Throw<DefinitionException>().Which;
         e.Errors.Should().Contain(x => x.Code == DefinitionErrorCodes.UnsupportedFieldType && x.Message.Contains("Loose.Payload"));
     }
 }

@@ -1,5 +1,6 @@
 using FluentAssertions;
 using Sluice.Pipeline.Definitions;
+using Sluice.TestSupport;
 
 namespace Sluice.Pipeline.Tests.Api;
 
@@ -37,7 +38,7 @@ public class OnlineResolverUnitTests
     [Fact]
     public async Task An_online_resolver_runs_when_the_sink_lists_its_output_after_deduplication()
     {
-        var plans = StreamResolver.Compile(ProcessNewItems(sinkEmbedding: true), Model);
+        var plans = StreamResolver.Compile(TestDefinitions.Connectors, ProcessNewItems(sinkEmbedding: true), Model);
         var plan = plans.Resolvers.Single();
         plan.Online.Should().ContainSingle().Which.Name.Should().Be("run_item_embedding_model");
         plan.Sink!.Fqns.Should().Equal("Item.id", "Item.embedding", "Item.price_cents");
@@ -58,8 +59,8 @@ public class OnlineResolverUnitTests
     [Fact]
     public void Without_a_sink_that_lists_them_online_outputs_are_not_computed_and_an_unproduced_sink_feature_is_an_error()
     {
-        StreamResolver.Compile(ProcessNewItems(sinkEmbedding: false), Model).Resolvers.Single().Online.Should().BeNull();
-        var act = () => StreamResolver.Compile(ProcessNewItems(sinkEmbedding: true));
+        StreamResolver.Compile(TestDefinitions.Connectors, ProcessNewItems(sinkEmbedding: false), Model).Resolvers.Single().Online.Should().BeNull();
+        var act = () => StreamResolver.Compile(TestDefinitions.Connectors, ProcessNewItems(sinkEmbedding: true));
         act.Should().Throw<DefinitionException>().Which.Errors.Should().Contain(e => e.Code == DefinitionErrorCodes.SinkFeatureNotProduced && e.Message.Contains("Item.embedding"));
     }
 }

@@ -1,5 +1,6 @@
 using FluentAssertions;
 using ProtoBuf;
+using Sluice.TestSupport;
 
 namespace Sluice.Pipeline.Tests.Api;
 
@@ -46,7 +47,7 @@ public class ProtobufContractResolverUnitTests
             })
             .Parse(b => F.IfThenElse(F.ProtoDeserialize<SeedUser>(F.Substr(b, 6, null))!.UserType == SeedUserType.Guest,
                 null, F.ProtoDeserialize<SeedUser>(F.Substr(b, 6, null))));
-        var plan = StreamResolver.Compile(users).Resolvers.Single();
+        var plan = StreamResolver.Compile(TestDefinitions.Connectors, users).Resolvers.Single();
         plan.Protobuf!.FullName.Should().EndWith("SeedUser");
 
         var member = Prefixed(new SeedUser { Id = 123, Name = "John Smith", UserType = SeedUserType.Member, ContactInfo = new SeedContact { EmailAddress = "j@x.org" }, UpdatedAt = 1_700_000_000_000_000 });

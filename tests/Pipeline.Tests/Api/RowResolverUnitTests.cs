@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CsCheck;
 using FluentAssertions;
+using Sluice.TestSupport;
 
 namespace Sluice.Pipeline.Tests.Api;
 
@@ -47,8 +48,8 @@ public class RowResolverUnitTests
     [Fact]
     public async Task The_row_resolver_and_its_expression_twin_give_identical_outcomes_and_features()
     {
-        var rows = StreamResolver.Compile(Rows).Resolvers.Single();
-        var expressions = StreamResolver.Compile(Expressions).Resolvers.Single();
+        var rows = StreamResolver.Compile(TestDefinitions.Connectors, Rows).Resolvers.Single();
+        var expressions = StreamResolver.Compile(TestDefinitions.Connectors, Expressions).Resolvers.Single();
         rows.Rows.Should().NotBeNull();
         var now = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         await Payloads.Array[1, 30].SampleAsync(async payloads =>

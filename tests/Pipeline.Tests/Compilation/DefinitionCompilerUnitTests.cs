@@ -3,6 +3,7 @@ using Sluice.Kernels.Diagnostics;
 using Sluice.Kernels.Types;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Definitions;
+using Sluice.TestSupport;
 
 namespace Sluice.Pipeline.Tests.Compilation;
 
@@ -13,7 +14,7 @@ public class DefinitionCompilerUnitTests
     [Fact]
     public void The_seed_definitions_compile_into_plans()
     {
-        var compiled = DefinitionCompiler.CompileFile(PathOf("seed.yaml"), out var errors);
+        var compiled = DefinitionCompiler.CompileFile(PathOf("seed.yaml"), TestDefinitions.Connectors, out var errors);
         errors.Should().BeEmpty();
         compiled!.Resolvers.Select(r => r.Name).Should().Equal("get_users_stream", "get_transactions_stream", "process_new_items", "events_raw", "orders");
 
@@ -51,7 +52,7 @@ public class DefinitionCompilerUnitTests
     public void Every_mistake_of_the_seed_is_reported_at_once_with_code_and_location()
     {
         var text = File.ReadAllText(PathOf("seed_mistakes.yaml"));
-        DefinitionCompiler.CompileText(text, "sluice.yaml", out var errors, _ => null).Should().BeNull();
+        DefinitionCompiler.CompileText(text, "sluice.yaml", TestDefinitions.Connectors, out var errors, _ => null).Should().BeNull();
         var lines = text.Split('\n');
         string At(string needle) => $"sluice.yaml:{Array.FindIndex(lines, l => l.Contains(needle, StringComparison.Ordinal)) + 1}:";
 
@@ -103,7 +104,7 @@ public class DefinitionCompilerUnitTests
                   User.name: F.lower(_.nam)
             """;
         var set = YamlDefinitionLoader.Load(yaml, "sluice.yaml", out _);
-        DefinitionCompiler.Compile(set!, out var errors);
+        DefinitionCompiler.Compile(set!, TestDefinitions.Connectors, out var errors);
         errors.Single().ToString().Should().Be(
             "SLU101: resolver 'r', feature 'user.name': M has no field 'nam'; did you mean 'name'? (fields: id, name) (sluice.yaml:13:28)");
     }

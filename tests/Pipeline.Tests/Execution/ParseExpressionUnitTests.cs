@@ -4,6 +4,7 @@ using FluentAssertions;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Execution;
 using Sluice.Pipeline.Messages;
+using Sluice.TestSupport;
 
 namespace Sluice.Pipeline.Tests.Execution;
 
@@ -37,7 +38,7 @@ public class ParseExpressionUnitTests
 
     private static ResolverStep Step(string name)
     {
-        var compiled = DefinitionCompiler.CompileText(Definitions, "sluice.yaml", out var errors, _ => null)
+        var compiled = DefinitionCompiler.CompileText(Definitions, "sluice.yaml", TestDefinitions.Connectors, out var errors, _ => null)
             ?? throw new InvalidOperationException(string.Join("\n", errors));
         return new ResolverStep(compiled.Resolvers.Single(r => r.Name == name));
     }

@@ -7,6 +7,7 @@ using Sluice.Kernels.Types;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Execution;
 using Sluice.Pipeline.Messages;
+using Sluice.TestSupport;
 
 namespace Sluice.Pipeline.Tests.Execution;
 
@@ -17,7 +18,7 @@ public class ResolverStepUnitTests
     private static CompiledDefinitions Seed()
     {
         var path = Path.Combine(AppContext.BaseDirectory, "Definitions", "seed.yaml");
-        return DefinitionCompiler.CompileFile(path, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+        return DefinitionCompiler.CompileFile(path, TestDefinitions.Connectors, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
     }
 
     private static ResolverStep Step(string resolver) => new(Seed().Resolvers.Single(r => r.Name == resolver));
@@ -118,7 +119,7 @@ public class ResolverStepUnitTests
                   Transaction.id: _.id
                   Transaction.submitted: F.from_unix_seconds(_.submitted / 1_000_000)
             """;
-        var plan = DefinitionCompiler.CompileText(yaml, "t.yaml", out var errors)!.Resolvers.Single();
+        var plan = DefinitionCompiler.CompileText(yaml, "t.yaml", TestDefinitions.Connectors, out var errors)!.Resolvers.Single();
         errors.Should().BeEmpty();
         var result = new ResolverStep(plan).Process(Batch(("-", """{"id": 1, "submitted": null}""", Now), ("-", """{"id": 2, "submitted": 1.7e15}""", Now)), Now);
         result.Outcomes.Should().Equal(MessageOutcome.Failed, MessageOutcome.Written);
@@ -144,7 +145,7 @@ public class ResolverStepUnitTests
                   Item.id: _.id
                   Item.price: _.cents
             """;
-        var plan = DefinitionCompiler.CompileText(yaml, "t.yaml", out var errors)!.Resolvers.Single();
+        var plan = DefinitionCompiler.CompileText(yaml, "t.yaml", TestDefinitions.Connectors, out var errors)!.Resolvers.Single();
         errors.Should().BeEmpty();
         var result = new ResolverStep(plan).Process(Batch(("-", """{"id": 1, "cents": 250}""", Now), ("-", """{"id": 2, "cents": null}""", Now)), Now);
         result.Features.Column("item.price").Should().BeOfType<DoubleArray>();

@@ -3,6 +3,7 @@ using FluentAssertions;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Graph;
 using Sluice.Pipeline.Messages;
+using Sluice.TestSupport;
 
 namespace Sluice.Pipeline.Tests.Graph;
 
@@ -50,21 +51,18 @@ public sealed class ReplayMemoryUnitTests : IDisposable
                   Transaction.id: _.id
                   Transaction.amount: _.amount
                   Transaction.submitted: F.from_unix_seconds(_.submitted / 1_000_000)
-            """, "memory.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
-        var options = new GraphOptions(Path.Combine(_dir, name + ".db"), Path.Combine(_dir, "sinks"), Path.Combine(_dir, "dead.jsonl"),
-            Path.Combine(_dir, name), Resolvers: ["get_transactions_stream"])
-        {
-            // Memory is bounded by the block capacities, two online commit groups (one writing, one gathering), the open
-            // offline file's pending row group and Parquet.Net's buffer pools (which warm up, see below). With 16,384-row
-            // groups and 131,072-row files both runs reach that bound: what is compared is whether memory grows past it.
-            CommitRows = 16_384,
-            OfflineFileRows = 131_072,
-        };
+            """, "memory.yaml", TestDefinitions.Connectors, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+        // Memory is bounded by the block capacities, two online commit groups (one writing, one gathering), the open
+        // offline file's pending row group and Parquet.Net's buffer pools (which warm up, see below). With 16,384-row
+        // groups and 131,072-row files both runs reach that bound: what is compared is whether memory grows past it.
+        var dir = Directory.CreateDirectory(Path.Combine(_dir, name)).FullName;
+        await using var stores = await EmbeddedStores.OpenAsync(dir, offlineFileRows: 131_072);
+        var options = stores.Options with { CommitRows = 16_384 };
         GC.Collect();
         long peak = 0;
         int calls = 0;
         // Live memory, not garbage awaiting a collection: every 8th fragment the heap is measured after a full collection.
-        var result = await StreamGraph.RunAsync(defs, Generate(messages), options, (_, _) =>
+        var result = await StreamGraph.RunAsync(defs.Resolvers, Generate(messages), options, (_, _) =>
         {
             if (++calls % 8 == 0) peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true));
         });

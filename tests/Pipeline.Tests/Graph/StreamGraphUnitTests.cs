@@ -1,9 +1,11 @@
 using System.Text;
 using FluentAssertions;
 using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Graph;
 using Sluice.Pipeline.Messages;
-using Sluice.Pipeline.Stores;
+using Sluice.Sinks;
+using Sluice.TestSupport;
 
 namespace Sluice.Pipeline.Tests.Graph;
 
@@ -16,11 +18,17 @@ public sealed class StreamGraphUnitTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private static CompiledDefinitions Seed() =>
-        DefinitionCompiler.CompileFile(Path.Combine(AppContext.BaseDirectory, "Definitions", "seed.yaml"), out var errors)
+        DefinitionCompiler.CompileFile(Path.Combine(AppContext.BaseDirectory, "Definitions", "seed.yaml"), TestDefinitions.Connectors, out var errors)
         ?? throw new InvalidOperationException(string.Join("\n", errors));
 
-    private GraphOptions Options(string? offline = "offline") => new(Path.Combine(_dir, "online.db"), Path.Combine(_dir, "sinks"),
-        Path.Combine(_dir, "dead.jsonl"), offline is null ? null : Path.Combine(_dir, offline), Resolvers: ["get_transactions_stream"]) { BatchSize = 3 };
+    private static IReadOnlyList<ResolverPlan> Transactions() => Seed().Resolvers.Where(r => r.Name == "get_transactions_stream").ToList();
+
+    /// <summary>The embedded stores under the test's folder; the graph cuts batches of 3.</summary>
+    private async Task<(EmbeddedStores Stores, GraphOptions Options)> Open(string? offline = "offline")
+    {
+        var stores = await EmbeddedStores.OpenAsync(_dir, offline);
+        return (stores, stores.Options with { BatchSize = 3 });
+    }
 
     private static async IAsyncEnumerable<MessageBatch> Messages(int count, Func<int, string> payload, int partitions = 1)
     {
@@ -37,7 +45,9 @@ public sealed class StreamGraphUnitTests : IDisposable
     [Fact]
     public async Task Every_message_is_counted_once_failures_are_dead_lettered_and_every_position_is_committed()
     {
-        var result = await StreamGraph.RunAsync(Seed(), Messages(20, i => i == 7 ? "{not json" : Transaction(i), partitions: 2), Options());
+        var (stores, options) = await Open();
+        GraphResult result;
+        await using (stores) result = await StreamGraph.RunAsync(Transactions(), Messages(20, i => i == 7 ? "{not json" : Transaction(i), partitions: 2), options);
 
         result.Messages.Should().Be(20);
         var c = result.Resolvers["get_transactions_stream"];
@@ -58,7 +68,9 @@ public sealed class StreamGraphUnitTests : IDisposable
     public async Task A_failing_store_faults_the_graph_naming_the_block_and_the_messages()
     {
         File.WriteAllText(Path.Combine(_dir, "blocked"), "a file where the offline directory should be");
-        var act = () => StreamGraph.RunAsync(Seed(), Messages(10, Transaction), Options(offline: "blocked"));
+        var (stores, options) = await Open(offline: "blocked");
+        await using var _ = stores;
+        var act = () => StreamGraph.RunAsync(Transactions(), Messages(10, Transaction), options);
         var e = (await act.Should().ThrowAsync<GraphFaultException>()).Which;
         e.Block.Should().Be("offline");
         e.Positions.Should().StartWith("users/0/");
@@ -89,7 +101,10 @@ public sealed class StreamGraphUnitTests : IDisposable
             yield return SourceEvent.Of(more.Build());
         }
 
-        var result = await StreamGraph.RunAsync(Seed(), Live(), Options() with { Committed = (_, p, next) => { lock (committed) committed.Add((p, next)); } });
+        var (stores, options) = await Open();
+        GraphResult result;
+        await using (stores)
+            result = await StreamGraph.RunAsync(Transactions(), Live(), options with { Committed = (_, p, next) => { lock (committed) committed.Add((p, next)); } });
 
         atFlush.Should().NotBeNull();
         atFlush!.Max(x => x.Item2).Should().Be(5, "offsets 0..4 were handed before the flush");
@@ -118,7 +133,9 @@ public sealed class StreamGraphUnitTests : IDisposable
         }
         var clock = new FixedClock(DateTimeOffset.FromUnixTimeMilliseconds((T0 + 2 * hour) / 1000));
 
-        var live = (await StreamGraph.RunAsync(Seed(), Two(), Options() with { Clock = clock })).Resolvers["get_transactions_stream"];
+        var (stores, options) = await Open();
+        await using var _ = stores;
+        var live = (await StreamGraph.RunAsync(Transactions(), Two(), options with { Clock = clock })).Resolvers["get_transactions_stream"];
         (live.Late, live.Written, live.ParseFailed).Should().Be((1L, 1L, 0L));
     }
 }

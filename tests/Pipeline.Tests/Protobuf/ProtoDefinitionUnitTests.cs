@@ -6,6 +6,7 @@ using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Definitions;
 using Sluice.Pipeline.Execution;
 using Sluice.Pipeline.Messages;
+using Sluice.TestSupport;
 
 namespace Sluice.Pipeline.Tests.Protobuf;
 
@@ -56,7 +57,7 @@ public sealed class ProtoDefinitionUnitTests : IDisposable
     }
 
     private CompiledDefinitions? Compile(string yaml, out IReadOnlyList<DefinitionDiagnostic> errors) =>
-        DefinitionCompiler.CompileFile(Write("sluice.yaml", yaml), out errors);
+        DefinitionCompiler.CompileFile(Write("sluice.yaml", yaml), TestDefinitions.Connectors, out errors);
 
     private string ValidProto() => Write("protos/user.proto", "syntax = \"proto3\";\npackage acme;\nimport \"contact.proto\";\n" +
         SeedProto.Replace("message ContactInfo {\noptional string phone_number = 1;\noptional string email_address = 1;\n}\n", "", StringComparison.Ordinal)

@@ -1,6 +1,5 @@
 using FluentAssertions;
-using Sluice.Pipeline.Stores;
-using Sluice.Sinks.DynamoDb;
+using Sluice.TestSupport;
 
 namespace Sluice.Sinks.Tests.DynamoDb;
 

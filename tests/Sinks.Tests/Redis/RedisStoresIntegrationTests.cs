@@ -1,12 +1,13 @@
 using System.Text;
 using CsCheck;
 using FluentAssertions;
+using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Execution;
 using Sluice.Pipeline.Graph;
 using Sluice.Pipeline.Messages;
-using Sluice.Pipeline.Stores;
-using Sluice.Sinks.Redis;
+using Sluice.TestSupport;
 using StackExchange.Redis;
 
 namespace Sluice.Sinks.Tests.Redis;
@@ -50,14 +51,18 @@ public sealed class RedisStoresIntegrationTests : IAsyncLifetime
             deduplication: {on: _.uid, within: 24h}
         """;
 
-    private static readonly CompiledDefinitions Defs = DefinitionCompiler.CompileText(Yaml, "redis.yaml", out _)!;
+    private static readonly CompiledDefinitions Defs = DefinitionCompiler.CompileText(Yaml, "redis.yaml", TestDefinitions.Connectors, out _)!;
     private static FeatureClassPlan User => Defs.Classes.Single();
 
     private static byte[] Payload(long id, string name, string? uid = null, string? email = "x@y.z") =>
         Encoding.UTF8.GetBytes($$$"""{"id": {{{id}}}, "name": "{{{name}}}", "updated_at": 1700000000000000, "contact_info": {"phone_number": "1", "email_address": {{{(email is null ? "null" : $"\"{email}\"")}}}}, "uid": {{{(uid is null ? "null" : $"\"{uid}\"")}}}}""");
 
-    private GraphOptions Options(IOnlineStore online, IDedupStore dedup) =>
-        new(Path.Combine(_dir, "unused.db"), Path.Combine(_dir, "sinks"), Path.Combine(_dir, "dead.jsonl")) { Online = online, Dedup = dedup };
+    /// <summary>Runs the users resolver over <paramref name="batches"/> into <paramref name="online"/> and <paramref name="dedup"/>.</summary>
+    private async Task<GraphResult> Run(IAsyncEnumerable<MessageBatch> batches, IOnlineStore online, IDedupStore dedup, Func<GraphOptions, GraphOptions>? tune = null)
+    {
+        await using var stores = EmbeddedStores.Over(_dir, online, dedup);
+        return await StreamGraph.RunAsync(Defs.Resolvers, batches, tune is null ? stores.Options : tune(stores.Options));
+    }
 
     private static async IAsyncEnumerable<MessageBatch> Batches(IEnumerable<(long Offset, long Ts, byte[] Payload)> messages, int batch = 64, int delayMs = 0)
     {
@@ -80,8 +85,7 @@ public sealed class RedisStoresIntegrationTests : IAsyncLifetime
     {
         await using var store = await RedisOnlineStore.OpenAsync(_redis.Uri);
         await using var dedup = await RedisDedupStore.OpenAsync(_redis.Uri);
-        await StreamGraph.RunAsync(Defs, Batches([(0, 2_000_000, Payload(123, "newer")), (1, 1_000_000, Payload(123, "older", email: null)), (2, 1_000_000, Payload(7, "seven"))]),
-            Options(store, dedup));
+        await Run(Batches([(0, 2_000_000, Payload(123, "newer")), (1, 1_000_000, Payload(123, "older", email: null)), (2, 1_000_000, Payload(7, "seven"))]), store, dedup);
 
         var json = await store.GetAsync(User, "123");
         json.Should().NotBeNull();
@@ -161,8 +165,8 @@ public sealed class RedisStoresIntegrationTests : IAsyncLifetime
         await using var dedup = await RedisDedupStore.OpenAsync(_redis.Uri);
         const int n = 3000;
         var committed = 0L;
-        var run = StreamGraph.RunAsync(Defs, Batches(Enumerable.Range(0, n).Select(i => ((long)i, (long)i, Payload(i, $"u{i}", uid: $"m{i}"))), batch: 100, delayMs: 20),
-            Options(store, dedup) with { CommitInterval = TimeSpan.FromMilliseconds(50), Committed = (_, _, next) => Interlocked.Exchange(ref committed, next) });
+        var run = Run(Batches(Enumerable.Range(0, n).Select(i => ((long)i, (long)i, Payload(i, $"u{i}", uid: $"m{i}"))), batch: 100, delayMs: 20), store, dedup,
+            o => o with { CommitInterval = TimeSpan.FromMilliseconds(50), Committed = (_, _, next) => Interlocked.Exchange(ref committed, next) });
         await Task.Delay(200);
         await _redis.RestartAsync(TimeSpan.FromSeconds(1));
         var result = await run;

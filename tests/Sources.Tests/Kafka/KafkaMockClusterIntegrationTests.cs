@@ -1,7 +1,7 @@
 using System.Text;
 using Confluent.Kafka;
 using FluentAssertions;
-using Sluice.Sources.Kafka;
+using Sluice.TestSupport;
 
 namespace Sluice.Sources.Tests.Kafka;
 

@@ -5,9 +5,8 @@ using Apache.Arrow.Ipc;
 using FluentAssertions;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Execution;
-using Sluice.Pipeline.Graph;
-using Sluice.Pipeline.Stores;
-using Sluice.Sources.Kafka;
+using Sluice.Sinks;
+using Sluice.TestSupport;
 
 namespace Sluice.Sources.Tests.Kafka;
 
@@ -27,14 +26,13 @@ public sealed class KafkaRunIntegrationTests : IDisposable
     }
 
     private CompiledDefinitions Definitions(string topic = "users") =>
-        DefinitionCompiler.CompileText(KafkaTestKit.Definitions(_kafka.Bootstrap, topic), "kafka.yaml", out var errors)
+        DefinitionCompiler.CompileText(KafkaTestKit.Definitions(_kafka.Bootstrap, topic), "kafka.yaml", TestDefinitions.Connectors, out var errors)
         ?? throw new InvalidOperationException(string.Join("\n", errors));
 
-    private GraphOptions Options(params string[] resolvers) =>
-        new(Path.Combine(_dir, "online.db"), Path.Combine(_dir, "sinks"), Path.Combine(_dir, "dead.jsonl"), Path.Combine(_dir, "offline"),
-            Resolvers: resolvers.Length == 0 ? null : resolvers) { DedupPath = Path.Combine(_dir, "online.dedup.db") };
-
-    private static readonly KafkaSourceOptions UntilIdle = new() { IdleExit = TimeSpan.FromSeconds(2) };
+    /// <summary>Runs the resolvers (all by default) until their sources were idle <paramref name="idleSeconds"/>.</summary>
+    private Task<IReadOnlyDictionary<string, OutcomeCounts>> Run(double idleSeconds = 2, Action<long, IReadOnlyDictionary<string, OutcomeCounts>>? progress = null,
+        params string[] resolvers) =>
+        TestRuns.RunAsync(Definitions(), TestRuns.In(_dir, resolvers) with { IdleExit = TimeSpan.FromSeconds(idleSeconds), Progress = progress });
 
     private async Task<string?> Online(string cls, long key)
     {
@@ -54,7 +52,7 @@ public sealed class KafkaRunIntegrationTests : IDisposable
         for (int i = 0; i < 3; i++) messages.Add((0, null, KafkaTestKit.User(5000 + i), []));
         _kafka.Produce("users", messages);
 
-        var counts = await KafkaRunner.RunAsync(Definitions(), Options(), UntilIdle);
+        var counts = await Run();
 
         counts["get_users_stream"].Should().Be(new OutcomeCounts(Written: 100, Filtered: 53, Late: 0, Skipped: 0, Duplicate: 0, ParseFailed: 5, Failed: 0));
         counts["get_transactions_stream"].Should().Be(new OutcomeCounts(Written: 50, Filtered: 108, Late: 0, Skipped: 0, Duplicate: 0, ParseFailed: 0, Failed: 0));
@@ -123,7 +121,7 @@ public sealed class KafkaRunIntegrationTests : IDisposable
         const int n = 20_000;
         _kafka.Produce("users", Enumerable.Range(0, n).Select(i => (i % 8, (string?)null, KafkaTestKit.User(i), new[] { ("X-Chalk-MessageType", "User") })));
 
-        var counts = await KafkaRunner.RunAsync(Definitions(), Options("get_users_stream"), UntilIdle);
+        var counts = await Run(resolvers: "get_users_stream");
 
         counts["get_users_stream"].Written.Should().Be(n);
         _kafka.Committed("sluice/get_users_stream", "users", 8).Should().Equal(Enumerable.Repeat((long)n / 8, 8));
@@ -138,13 +136,11 @@ public sealed class KafkaRunIntegrationTests : IDisposable
         _kafka.Cluster.CreateTopic("users-json", 1);
         const int half = 20_000;
         _kafka.Produce("users", Enumerable.Range(0, half).Select(i => (i % 4, (string?)null, KafkaTestKit.User(i), new[] { ("X-Chalk-MessageType", "User") })));
-        var idle = new KafkaSourceOptions { IdleExit = TimeSpan.FromSeconds(4) };
         var firstStarted = new TaskCompletionSource();
-        var first = Task.Run(() => KafkaRunner.RunAsync(Definitions(), Options("get_users_stream"), idle,
-            (_, messages, _) => { if (messages > 0) firstStarted.TrySetResult(); }));
+        var first = Task.Run(() => Run(4, (messages, _) => { if (messages > 0) firstStarted.TrySetResult(); }, "get_users_stream"));
         await firstStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
         // The second member joins while the first is mid-stream: the group rebalances, revoked partitions flush and commit.
-        var second = Task.Run(() => KafkaRunner.RunAsync(Definitions(), Options("get_users_stream"), idle));
+        var second = Task.Run(() => Run(4, resolvers: "get_users_stream"));
         await Task.Delay(2500);
         _kafka.Produce("users", Enumerable.Range(half, half).Select(i => (i % 4, (string?)null, KafkaTestKit.User(i), new[] { ("X-Chalk-MessageType", "User") })));
 

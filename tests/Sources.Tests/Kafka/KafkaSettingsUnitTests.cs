@@ -1,7 +1,8 @@
 using Confluent.Kafka;
 using FluentAssertions;
+using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
-using Sluice.Sources.Kafka;
+using Sluice.TestSupport;
 
 namespace Sluice.Sources.Tests.Kafka;
 
@@ -13,7 +14,7 @@ public sealed class KafkaSettingsUnitTests
         var yaml = "features:\n  User: {user_id: {type: int64, primary: true}}\nmessages:\n  M: {id: int64}\nsources:\n"
             + "  s: {kind: kafka, bootstrap_servers: \"b1:9092,b2:9092\", topic: users" + sourceFields + "}\n"
             + "resolvers:\n  get_users:\n    source: s\n    message_type: M\n    output_features: {User.user_id: _.id}\n";
-        var defs = DefinitionCompiler.CompileText(yaml, "t.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+        var defs = DefinitionCompiler.CompileText(yaml, "t.yaml", TestDefinitions.Connectors, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
         return defs.Resolvers.Single();
     }
 
@@ -52,11 +53,11 @@ public sealed class KafkaSettingsUnitTests
     }
 
     [Fact]
-    public void A_bad_security_protocol_names_the_source_and_the_choices_and_never_the_password()
+    public void A_bad_security_protocol_is_a_compile_error_naming_the_source_and_the_choices_and_never_the_password()
     {
-        var plan = Resolver(", security_protocol: SASL_TLS, sasl_password: hunter2");
-        var act = () => new KafkaSettings(plan.Source).Client("get_users");
+        // Found by the compiler (validate), before any client exists.
+        var act = () => Resolver(", security_protocol: SASL_TLS, sasl_password: hunter2");
         act.Should().Throw<InvalidOperationException>()
-            .Which.Message.Should().Contain("source s").And.Contain("SASL_TLS").And.Contain("SASL_SSL").And.NotContain("hunter2");
+            .Which.Message.Should().Contain("SLU225").And.Contain("source s").And.Contain("SASL_TLS").And.Contain("SASL_SSL").And.NotContain("hunter2");
     }
 }

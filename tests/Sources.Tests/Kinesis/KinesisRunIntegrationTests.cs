@@ -1,10 +1,11 @@
 using System.Text;
 using System.Text.Json;
 using FluentAssertions;
+using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
-using Sluice.Pipeline.Graph;
-using Sluice.Pipeline.Stores;
-using Sluice.Sources.Kinesis;
+using Sluice.Pipeline.Execution;
+using Sluice.Sinks;
+using Sluice.TestSupport;
 
 namespace Sluice.Sources.Tests.Kinesis;
 
@@ -59,13 +60,12 @@ public sealed class KinesisRunIntegrationTests : IAsyncLifetime, IDisposable
         """;
 
     private CompiledDefinitions Definitions(string stream) =>
-        DefinitionCompiler.CompileText(Yaml(stream), "kinesis.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+        DefinitionCompiler.CompileText(Yaml(stream), "kinesis.yaml", TestDefinitions.Connectors, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
 
-    private GraphOptions Options() =>
-        new(Path.Combine(_dir, "online.db"), Path.Combine(_dir, "sinks"), Path.Combine(_dir, "dead.jsonl"), Path.Combine(_dir, "offline"))
-        { DedupPath = Path.Combine(_dir, "online.dedup.db") };
-
-    private KinesisSourceOptions UntilIdle => new() { CheckpointPath = Path.Combine(_dir, "checkpoints.db"), IdleExit = TimeSpan.FromSeconds(1.5), Poll = TimeSpan.FromMilliseconds(50) };
+    /// <summary>Runs the resolver with the Kinesis source tuned by <paramref name="source"/> (a quick poll by default), until idle 1.5 s or <paramref name="stop"/>.</summary>
+    private Task<IReadOnlyDictionary<string, OutcomeCounts>> Run(string stream, KinesisSourceOptions? source = null, CancellationToken stop = default) =>
+        TestRuns.RunAsync(Definitions(stream), TestRuns.In(_dir) with { IdleExit = stop.CanBeCanceled ? null : TimeSpan.FromSeconds(1.5) },
+            TestDefinitions.Connectors.With(new KinesisSourceKind(source ?? new KinesisSourceOptions { Poll = TimeSpan.FromMilliseconds(50) })), stop);
 
     private static byte[] User(long id) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { id, name = $"user {id}", email = $"u{id}@example.com" }));
 
@@ -98,7 +98,7 @@ public sealed class KinesisRunIntegrationTests : IAsyncLifetime, IDisposable
         await PutUsers(stream, Enumerable.Range(1, 300).Select(i => (long)i));
         await _client.PutRecordsAsync(stream, [(Encoding.UTF8.GetBytes("{broken"), "bad-1")], CancellationToken.None);
 
-        var counts = await KinesisRunner.RunAsync(Definitions(stream), Options(), UntilIdle).WaitAsync(TimeSpan.FromMinutes(2));
+        var counts = await Run(stream).WaitAsync(TimeSpan.FromMinutes(2));
         counts["users_from_kinesis"].Written.Should().Be(300);
         counts["users_from_kinesis"].ParseFailed.Should().Be(1);
         (await Online(stream, 123)).Should().Contain("\"user.full_name\": \"user 123\"");
@@ -110,7 +110,7 @@ public sealed class KinesisRunIntegrationTests : IAsyncLifetime, IDisposable
 
         // A second run resumes after the checkpoints: only the new records are read.
         await PutUsers(stream, [1001, 1002]);
-        counts = await KinesisRunner.RunAsync(Definitions(stream), Options(), UntilIdle).WaitAsync(TimeSpan.FromMinutes(2));
+        counts = await Run(stream).WaitAsync(TimeSpan.FromMinutes(2));
         counts["users_from_kinesis"].Total.Should().Be(2);
         counts["users_from_kinesis"].Written.Should().Be(2);
     }
@@ -127,7 +127,7 @@ public sealed class KinesisRunIntegrationTests : IAsyncLifetime, IDisposable
         await PutUsers(stream, Enumerable.Range(101, 100).Select(i => (long)i));
         (await _client.ListShardsAsync(stream, CancellationToken.None)).Should().HaveCount(3);
 
-        var counts = await KinesisRunner.RunAsync(Definitions(stream), Options(), UntilIdle).WaitAsync(TimeSpan.FromMinutes(2));
+        var counts = await Run(stream).WaitAsync(TimeSpan.FromMinutes(2));
         counts["users_from_kinesis"].Written.Should().Be(200);
         (await Online(stream, 150)).Should().Contain("\"user.full_name\": \"user 150\"");
         (await Online(stream, 50)).Should().Contain("\"user.full_name\": \"user 50\"");
@@ -141,12 +141,12 @@ public sealed class KinesisRunIntegrationTests : IAsyncLifetime, IDisposable
         await PutUsers(stream, Enumerable.Range(1, 2000).Select(i => (long)i));
         using (var stop = new CancellationTokenSource())
         {
-            var first = KinesisRunner.RunAsync(Definitions(stream), Options(), new KinesisSourceOptions { CheckpointPath = UntilIdle.CheckpointPath, Limit = 100, Poll = TimeSpan.FromMilliseconds(50) }, stop: stop.Token);
+            var first = Run(stream, new KinesisSourceOptions { Limit = 100, Poll = TimeSpan.FromMilliseconds(50) }, stop.Token);
             await Task.Delay(300);
             await stop.CancelAsync();
             await first.WaitAsync(TimeSpan.FromMinutes(2));
         }
-        var counts = await KinesisRunner.RunAsync(Definitions(stream), Options(), UntilIdle).WaitAsync(TimeSpan.FromMinutes(2));
+        var counts = await Run(stream).WaitAsync(TimeSpan.FromMinutes(2));
         counts["users_from_kinesis"].Duplicate.Should().Be(0, "records read again after the stop keep their positions: redeliveries");
         for (long id = 1; id <= 2000; id += 97) (await Online(stream, id)).Should().NotBeNull($"user {id} was written");
         (await Online(stream, 2000)).Should().NotBeNull();

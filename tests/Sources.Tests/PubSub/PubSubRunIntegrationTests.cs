@@ -1,12 +1,11 @@
-using System.Text;
 using System.Text.Json;
 using FluentAssertions;
 using Google.Cloud.PubSub.V1;
 using Google.Protobuf;
 using Sluice.Pipeline.Compilation;
-using Sluice.Pipeline.Graph;
-using Sluice.Pipeline.Stores;
-using Sluice.Sources.PubSub;
+using Sluice.Pipeline.Execution;
+using Sluice.Sinks;
+using Sluice.TestSupport;
 
 namespace Sluice.Sources.Tests.PubSub;
 
@@ -52,10 +51,12 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
         """;
 
     private static CompiledDefinitions Definitions() =>
-        DefinitionCompiler.CompileText(Yaml, "pubsub.yaml", out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
+        DefinitionCompiler.CompileText(Yaml, "pubsub.yaml", TestDefinitions.Connectors, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
 
-    private GraphOptions Options() => new(Path.Combine(_dir, "online.db"), Path.Combine(_dir, "sinks"), Path.Combine(_dir, "dead.jsonl"), Path.Combine(_dir, "offline"))
-        { DedupPath = Path.Combine(_dir, "online.dedup.db") };
+    /// <summary>Runs the resolver with the Pub/Sub source tuned by <paramref name="source"/>, until idle <paramref name="idleSeconds"/> or <paramref name="stop"/>.</summary>
+    private Task<IReadOnlyDictionary<string, OutcomeCounts>> Run(double? idleSeconds, PubSubSourceOptions? source = null, CancellationToken stop = default) =>
+        TestRuns.RunAsync(Definitions(), TestRuns.In(_dir) with { IdleExit = idleSeconds is { } s ? TimeSpan.FromSeconds(s) : null },
+            TestDefinitions.Connectors.With(new PubSubSourceKind(source)), stop);
 
     private void Setup()
     {
@@ -81,7 +82,7 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
         Publish(Enumerable.Range(1, 20).Select(i => ($"{{\"tx\": {i}}}", "Transaction")));
         Publish([("{broken", "User")]);
 
-        var counts = await PubSubRunner.RunAsync(Definitions(), Options(), new PubSubSourceOptions { IdleExit = TimeSpan.FromSeconds(1) }).WaitAsync(TimeSpan.FromMinutes(2));
+        var counts = await Run(1).WaitAsync(TimeSpan.FromMinutes(2));
         counts["users_from_pubsub"].Written.Should().Be(150);
         counts["users_from_pubsub"].Filtered.Should().Be(20);
         counts["users_from_pubsub"].ParseFailed.Should().Be(1);
@@ -105,12 +106,12 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
         Publish(Enumerable.Range(1, 3000).Select(i => (JsonSerializer.Serialize(new { id = i, name = $"user {i}" }), "User")));
         using (var stop = new CancellationTokenSource())
         {
-            var first = PubSubRunner.RunAsync(Definitions(), Options(), new PubSubSourceOptions { MaxOutstandingMessages = 200 }, stop: stop.Token);
+            var first = Run(null, new PubSubSourceOptions { MaxOutstandingMessages = 200 }, stop.Token);
             await Task.Delay(300);
             await stop.CancelAsync();
             await first.WaitAsync(TimeSpan.FromMinutes(2));
         }
-        var counts = await PubSubRunner.RunAsync(Definitions(), Options(), new PubSubSourceOptions { IdleExit = TimeSpan.FromSeconds(3) }).WaitAsync(TimeSpan.FromMinutes(2));
+        var counts = await Run(3).WaitAsync(TimeSpan.FromMinutes(2));
         counts["users_from_pubsub"].ParseFailed.Should().Be(0);
         counts["users_from_pubsub"].Duplicate.Should().Be(0, "a redelivered message keeps its message id: a redelivery, not a duplicate");
         for (long id = 1; id <= 3000; id += 71) (await Online(id)).Should().NotBeNull($"user {id} was written");
@@ -138,7 +139,7 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
             (await output).Should().Contain("published 500");
         }
 
-        var counts = await PubSubRunner.RunAsync(Definitions(), Options(), new PubSubSourceOptions { IdleExit = TimeSpan.FromSeconds(1) }).WaitAsync(TimeSpan.FromMinutes(2));
+        var counts = await Run(1).WaitAsync(TimeSpan.FromMinutes(2));
         counts["users_from_pubsub"].Written.Should().Be(450);
         counts["users_from_pubsub"].Filtered.Should().Be(50, "every 10th message has attribute type=Other");
         (await Online(123)).Should().Contain("node 123");

@@ -1,7 +1,6 @@
 using System.Text;
 using FluentAssertions;
 using Sluice.Pipeline.Messages;
-using Sluice.Sources.Recording;
 
 namespace Sluice.Sources.Tests.Recording;
 

@@ -1,0 +1,39 @@
+using StackExchange.Redis;
+
+namespace Sluice.Clients;
+
+/// <summary>
+/// Retries Redis work through connection loss (a restarted server, a failover) with exponential backoff. The work
+/// must be safe to repeat: online upserts are (the newest feature time wins either way) and dedup claims are (a claim
+/// held by the message's own position is a redelivery). Nothing is acknowledged at the source until the work succeeds.
+/// </summary>
+internal static class RedisRetry
+{
+    public static async Task<T> RunAsync<T>(string what, RedisConnection redis, Func<Task<T>> work, CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(50);
+        var deadline = DateTime.UtcNow + redis.GiveUpAfter;
+        int attempt = 0;
+        while (true)
+        {
+            attempt++;
+            try
+            {
+                return await work();
+            }
+            catch (Exception e) when (Transient(e) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(delay, ct);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+            catch (Exception e) when (Transient(e))
+            {
+                throw new InvalidOperationException($"{what} ({redis.Display}): gave up after {attempt} attempts over {redis.GiveUpAfter.TotalSeconds:F0} s: {e.Message}", e);
+            }
+        }
+    }
+
+    private static bool Transient(Exception e) => e is RedisConnectionException or RedisTimeoutException
+        || (e is RedisServerException s && (s.Message.StartsWith("LOADING", StringComparison.Ordinal) || s.Message.StartsWith("BUSY", StringComparison.Ordinal)
+            || s.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)));
+}

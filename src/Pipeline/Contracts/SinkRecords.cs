@@ -1,0 +1,96 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Apache.Arrow;
+using Apache.Arrow.Ipc;
+using Sluice.Kernels.Types;
+using Sluice.Pipeline.Compilation;
+using Sluice.Pipeline.Execution;
+
+namespace Sluice.Pipeline.Contracts;
+
+/// <summary>One record a target sends: a key, a value and headers (attributes), as a message broker takes them.</summary>
+/// <param name="Key">The record's key (a sink row's primary key; a dead letter's original key); null for none.</param>
+/// <param name="Value">The payload (null: none, a tombstone).</param>
+/// <param name="Headers">Headers in order (names may repeat).</param>
+public sealed record OutRecord(byte[]? Key, byte[]? Value, IReadOnlyList<KeyValuePair<string, byte[]>> Headers);
+
+/// <summary>
+/// The sink encodings, in one place for every target (files, topics, streams, in-process chains): the sink's features
+/// as FQN columns; <c>json</c> = one record per row, a JSON object keyed by FQN (timestamps ISO-8601 UTC), keyed by the
+/// row's primary key; <c>ipc_stream</c> = one record per batch holding an Arrow IPC stream (schema + record batch),
+/// without a key (it carries many entities). Every record carries header <c>sluice-resolver</c>.
+/// </summary>
+public static class SinkRecords
+{
+    /// <summary>The header naming the resolver that wrote a sink record.</summary>
+    public const string ResolverHeader = "sluice-resolver";
+
+    /// <summary>The records of <paramref name="plan"/>'s sink for the rows of <paramref name="batch"/> (none when it has no rows).</summary>
+    public static IReadOnlyList<OutRecord> Encode(ResolverPlan plan, ResolvedBatch batch)
+    {
+        var (columns, types) = Columns(plan, batch);
+        if (columns.Length == 0) return [];
+        KeyValuePair<string, byte[]>[] headers = [new(ResolverHeader, Encoding.UTF8.GetBytes(plan.Name))];
+        if (plan.Sink!.Format != "json") return [new OutRecord(null, IpcStream(columns), headers)];
+        var records = new OutRecord[columns.Length];
+        var buffer = new ArrayBufferWriter<byte>();
+        for (int r = 0; r < columns.Length; r++)
+        {
+            buffer.ResetWrittenCount();
+            JsonRow(columns, types, r, buffer);
+            records[r] = new OutRecord(Key(plan, batch, r), buffer.WrittenSpan.ToArray(), headers);
+        }
+        return records;
+    }
+
+    /// <summary>The sink's features of <paramref name="batch"/>, as a record batch with FQN columns in the sink's order.</summary>
+    public static (RecordBatch Batch, DataType[] Types) Columns(ResolverPlan plan, ResolvedBatch batch)
+    {
+        var f = batch.Features;
+        var features = plan.Sink!.Fqns
+            .Select(w => plan.Class.Features.First(x => x.Fqn == $"{plan.Class.Namespace}.{w[(w.IndexOf('.', StringComparison.Ordinal) + 1)..]}"))
+            .ToArray();
+        var indexes = features.Select(x => f.Schema.GetFieldIndex(x.Fqn)).ToArray();
+        var schema = new Schema(indexes.Select(f.Schema.GetFieldByIndex), null);
+        return (new RecordBatch(schema, indexes.Select(f.Column), f.Length), features.Select(x => x.Type).ToArray());
+    }
+
+    /// <summary>Row <paramref name="row"/> as one JSON object keyed by FQN (timestamps ISO-8601 UTC), written to <paramref name="buffer"/>.</summary>
+    private static void JsonRow(RecordBatch columns, DataType[] types, int row, IBufferWriter<byte> buffer)
+    {
+        using var w = new Utf8JsonWriter(buffer, FeatureJson.WriterOptions);
+        w.WriteStartObject();
+        for (int c = 0; c < types.Length; c++)
+        {
+            w.WritePropertyName(columns.Schema.GetFieldByIndex(c).Name);
+            FeatureJson.Write(w, columns.Column(c), row, types[c]);
+        }
+        w.WriteEndObject();
+    }
+
+    /// <summary>The batch as one Arrow IPC stream: schema, the record batch, end of stream.</summary>
+    private static byte[] IpcStream(RecordBatch columns)
+    {
+        using var ms = new MemoryStream();
+        using (var writer = new ArrowStreamWriter(ms, columns.Schema, leaveOpen: true))
+        {
+            writer.WriteRecordBatch(columns);
+            writer.WriteEnd();
+        }
+        return ms.ToArray();
+    }
+
+    /// <summary>The entity key of feature row <paramref name="row"/>: its primary key as UTF-8 text (bytes keys as they are).</summary>
+    private static byte[] Key(ResolverPlan plan, ResolvedBatch batch, int row)
+    {
+        var column = batch.Features.Column(plan.Class.Primary.Fqn);
+        return column switch
+        {
+            _ when column.IsNull(row) => [],
+            StringArray s => s.GetBytes(row).ToArray(),
+            BinaryArray b => b.GetBytes(row).ToArray(),
+            _ => Encoding.UTF8.GetBytes(FeatureJson.ToJson(column, row, plan.Class.Primary.Type)),
+        };
+    }
+}
