@@ -7,13 +7,13 @@ using Sluice.Pipeline.Contracts;
 namespace Sluice.Sinks;
 
 /// <summary>
-/// Deduplication on DynamoDB with the semantics of <see cref="RedisDedupStore"/>: one item per key in a table
-/// (partition key <c>k</c>, the claiming position <c>pos</c>, and <c>ttl</c> in epoch seconds, the table's TTL attribute).
-/// A claim is a conditional put that succeeds when the key is new or its claim has expired (DynamoDB deletes expired
-/// items lazily, so the condition checks <c>ttl</c> itself); when it fails, a consistent read of the holder tells a
-/// redelivery (the message's own position: it goes on) from a duplicate. Within a batch one request per key is sent
-/// (the first claim's); every claim of that key then goes on exactly when the key is held by its own position.
-/// Throttling and connection errors are retried by the SDK; the work is safe to repeat.
+/// Deduplication on DynamoDB with the contract of <see cref="IDedupStore"/> (the window in message time): one item per key
+/// in a table (partition key <c>k</c>, the claiming position <c>pos</c>, its message time <c>at</c> in UTC microseconds,
+/// and <c>ttl</c> in epoch seconds, the table's TTL attribute, two windows of wall-clock time after the claim so that
+/// DynamoDB can delete what no decision needs). A claim is a conditional put that succeeds when the key is free or
+/// held by a claim at least a window older; when it fails, a consistent read of the holder decides by
+/// <see cref="DedupRule"/>: the message's own position is a redelivery, within the window a duplicate. Throttling and
+/// connection errors are retried by the SDK; the work is safe to repeat.
 /// </summary>
 public sealed class DynamoDedupStore : IDedupStore
 {
@@ -102,23 +102,24 @@ public sealed class DynamoDedupStore : IDedupStore
     /// <inheritdoc/>
     public async Task<bool[]> ClaimAsync(IReadOnlyList<DedupClaim> claims, CancellationToken cancellationToken = default)
     {
+        // Keys are claimed concurrently; the claims of one key in the order given, so that a batch's duplicates resolve within it.
         var keep = new bool[claims.Count];
-        var first = new Dictionary<string, int>(StringComparer.Ordinal);
-        var sent = new List<int>();
-        for (int i = 0; i < claims.Count; i++)
-            if (first.TryAdd(claims[i].Key, i)) sent.Add(i);
-        var holders = await Task.WhenAll(sent.Select(i => ClaimOneAsync(claims[i], cancellationToken)));
-        var holder = new Dictionary<string, string?>(StringComparer.Ordinal);
-        for (int s = 0; s < sent.Count; s++) holder[claims[sent[s]].Key] = holders[s];
-        for (int i = 0; i < claims.Count; i++) keep[i] = holder[claims[i].Key] == claims[i].Position;
+        await Task.WhenAll(Enumerable.Range(0, claims.Count).GroupBy(i => claims[i].Key, StringComparer.Ordinal).Select(async key =>
+        {
+            foreach (int i in key) keep[i] = await ClaimOneAsync(claims[i], cancellationToken);
+        }));
         return keep;
     }
 
-    /// <summary>Claims the key; returns the position that holds it afterwards (this claim's when it won).</summary>
-    private async Task<string?> ClaimOneAsync(DedupClaim claim, CancellationToken ct)
+    /// <summary>
+    /// One claim, decided by <see cref="DedupRule"/> in message time: a conditional put takes the key when it is free or
+    /// its claim is older than this one by the window or more; otherwise a consistent read of the holder decides.
+    /// </summary>
+    private async Task<bool> ClaimOneAsync(DedupClaim claim, CancellationToken ct)
     {
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        long expires = now + Math.Max(1, claim.WindowMicros / 1_000_000);
+        // The attribute DynamoDB expires items by (wall clock): long enough for any message-time decision of a live stream.
+        long expires = now + Math.Max(1, 2 * claim.WindowMicros / 1_000_000);
         try
         {
             await _client.PutItemAsync(new PutItemRequest
@@ -128,13 +129,20 @@ public sealed class DynamoDedupStore : IDedupStore
                 {
                     ["k"] = new() { S = claim.Key },
                     ["pos"] = new() { S = claim.Position },
+                    ["at"] = new() { N = claim.MessageMicros.ToString(CultureInfo.InvariantCulture) },
                     ["ttl"] = new() { N = expires.ToString(CultureInfo.InvariantCulture) },
                 },
-                ConditionExpression = "attribute_not_exists(k) OR #ttl < :now",
-                ExpressionAttributeNames = new Dictionary<string, string> { ["#ttl"] = "ttl" },
-                ExpressionAttributeValues = new Dictionary<string, AttributeValue> { [":now"] = new() { N = now.ToString(CultureInfo.InvariantCulture) } },
+                // Free, or held by a claim at least a window older in message time (a claim of the earlier layout,
+                // without "at", held until its wall-clock ttl).
+                ConditionExpression = "attribute_not_exists(k) OR #at <= :older OR (attribute_not_exists(#at) AND #ttl < :now)",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#at"] = "at", ["#ttl"] = "ttl" },
+                ExpressionAttributeValues = new Dictionary<string, AttributeValue>
+                {
+                    [":older"] = new() { N = (claim.MessageMicros - claim.WindowMicros).ToString(CultureInfo.InvariantCulture) },
+                    [":now"] = new() { N = now.ToString(CultureInfo.InvariantCulture) },
+                },
             }, ct);
-            return claim.Position;
+            return true;
         }
         catch (ConditionalCheckFailedException)
         {
@@ -144,7 +152,10 @@ public sealed class DynamoDedupStore : IDedupStore
                 Key = new Dictionary<string, AttributeValue> { ["k"] = new() { S = claim.Key } },
                 ConsistentRead = true,
             }, ct);
-            return held.Item is { } item && item.TryGetValue("pos", out var pos) ? pos.S : null;
+            if (held.Item is not { } item || !item.TryGetValue("pos", out var pos)) return true; // expired meanwhile
+            if (!item.TryGetValue("at", out var at)) return pos.S == claim.Position; // the earlier layout: held until its ttl
+            // Not replaced by the put: the holder is this message (a redelivery), within the window, or newer.
+            return DedupRule.Decide(pos.S, long.Parse(at.N, CultureInfo.InvariantCulture), claim).Keep;
         }
     }
 

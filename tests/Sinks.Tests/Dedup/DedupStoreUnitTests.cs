@@ -16,29 +16,25 @@ public sealed class DedupStoreUnitTests : IDisposable
     private async Task<IDedupStore> Open(string kind) =>
         kind == "memory" ? new InMemoryDedupStore() : await SqliteDedupStore.OpenAsync(Path.Combine(_dir, "dedup.db"));
 
-    private static DedupClaim Claim(string key, string position, long at) => new("r\u001f" + key, position, at, 24 * Hour);
+    private static DedupClaim Claim(string key, string position, long at) => DedupContract.Claim("r", key, position, at);
 
     [Theory, MemberData(nameof(Stores))]
     public async Task Duplicates_drop_redeliveries_pass_and_claims_expire_after_the_window(string kind)
     {
         await using var store = await Open(kind);
-        (await store.ClaimAsync([Claim("1", "t/0/0", 0), Claim("1", "t/0/1", Hour), Claim("2", "t/0/2", Hour)]))
-            .Should().Equal([true, false, true], "the second message with key 1 is a duplicate within one batch");
-        (await store.ClaimAsync([Claim("1", "t/0/0", 0)])).Should().Equal([true], "the claimant itself, redelivered, is processed again");
-        (await store.ClaimAsync([Claim("1", "t/0/9", 23 * Hour)])).Should().Equal([false]);
-        (await store.ClaimAsync([Claim("1", "t/0/10", 24 * Hour)])).Should().Equal([true], "the window has passed");
-        (await store.ClaimAsync([Claim("1", "t/0/11", 25 * Hour)])).Should().Equal([false], "t/0/10 holds the key now");
+        await DedupContract.DuplicatesDropRedeliveriesPassAndClaimsExpireAfterTheWindow(store, "r");
     }
 
     [Theory, MemberData(nameof(Stores))]
     public async Task An_older_straggler_within_the_window_is_a_duplicate_and_an_older_one_outside_never_takes_the_key(string kind)
     {
         await using var store = await Open(kind);
-        await store.ClaimAsync([Claim("1", "t/0/5", 30 * Hour)]);
-        (await store.ClaimAsync([Claim("1", "t/0/4", 29 * Hour)])).Should().Equal([false], "an hour before the claim, within 24h");
-        (await store.ClaimAsync([Claim("1", "t/0/1", 2 * Hour)])).Should().Equal([true], "28h before the claim");
-        (await store.ClaimAsync([Claim("1", "t/0/6", 31 * Hour)])).Should().Equal([false], "t/0/5 still holds the key: the straggler did not take it");
+        await DedupContract.AnOlderStragglerWithinTheWindowIsADuplicateAndAnOlderOneOutsideNeverTakesTheKey(store, "r");
     }
+
+    [Theory, MemberData(nameof(Stores))]
+    public async Task For_random_streams_the_embedded_online_state_matches_the_reference_model(string kind) =>
+        await ReferenceModel.CheckAsync(async () => await SqliteOnlineStore.OpenAsync(Path.Combine(_dir, "online.db")), () => Open(kind), _dir);
 
     [Fact]
     public async Task Sqlite_claims_survive_a_restart()

@@ -1,6 +1,7 @@
 using System.Text;
 using CsCheck;
 using FluentAssertions;
+using Sluice.Sinks.Tests.Dedup;
 using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Contracts;
@@ -139,6 +140,14 @@ public sealed class RedisStoresIntegrationTests : IAsyncLifetime
         keep.Should().Equal(true, true, false, true);
         (await dedup.ClaimAsync([new("r\u001fa", "t/0/1", 0, day), new("r\u001fb", "t/9/9", 0, day), new("other\u001fa", "t/0/5", 0, day)]))
             .Should().Equal(true, false, true);
+    }
+
+    [Fact]
+    public async Task Dedup_windows_are_measured_in_message_time_as_every_dedup_store_measures_them()
+    {
+        await using var dedup = await RedisDedupStore.OpenAsync(_redis.Uri);
+        await DedupContract.DuplicatesDropRedeliveriesPassAndClaimsExpireAfterTheWindow(dedup, "a");
+        await DedupContract.AnOlderStragglerWithinTheWindowIsADuplicateAndAnOlderOneOutsideNeverTakesTheKey(dedup, "b");
     }
 
     [Fact]
