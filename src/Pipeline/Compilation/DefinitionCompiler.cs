@@ -154,6 +154,7 @@ public sealed class DefinitionCompiler : ITypeScope
         }
         int before = _errors.Count;
         var exact = kind.Options.Where(o => !o.Prefix).ToDictionary(o => o.Key, StringComparer.Ordinal);
+        var misspelt = new HashSet<string>(StringComparer.Ordinal); // keys an unknown key was taken for: not reported missing too
         foreach (var (key, value) in s.Options)
         {
             if (exact.TryGetValue(key, out var option))
@@ -163,10 +164,11 @@ public sealed class DefinitionCompiler : ITypeScope
             }
             if (kind.Options.Any(o => o.Prefix && key.StartsWith(o.Key, StringComparison.Ordinal) && key.Length > o.Key.Length)) continue;
             var suggestion = Suggest(key, exact.Keys);
+            if (suggestion is not null) misspelt.Add(suggestion);
             Error(DefinitionErrorCodes.UnknownKey, $"source {s.Name}: unknown key '{key}' for a {kind.Name} source{(suggestion is null ? "" : $"; did you mean '{suggestion}'?")} (keys: {string.Join(", ", kind.Options.Select(o => o.Prefix ? o.Key + "*" : o.Key))})", value.Location);
         }
-        foreach (var missing in kind.Options.Where(o => o.Required && !o.Prefix && !s.Options.ContainsKey(o.Key)))
-            Error(DefinitionErrorCodes.MissingKey, $"source {s.Name}: a {kind.Name} source needs {missing.Key} ({missing.Description})", s.Location);
+        foreach (var missing in kind.Options.Where(o => o.Required && !o.Prefix && !s.Options.ContainsKey(o.Key) && !misspelt.Contains(o.Key)))
+            Error(DefinitionErrorCodes.MissingKey, $"source {s.Name}: a {kind.Name} source needs {missing.Key}: {missing.Description}", s.Location);
         // What reading needs beyond the table, for sources that a resolver reads (one only written to needs less).
         if (_errors.Count == before && _set.Resolvers.Any(r => r.Source?.Value == s.Name))
             kind.Validate(s, new SourceDiagnostics((code, message, at) => Error(code, $"source {s.Name}: {message}", at)));

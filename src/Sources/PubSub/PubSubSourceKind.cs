@@ -30,7 +30,7 @@ public sealed class PubSubSourceKind(PubSubSourceOptions? options = null) : ISou
     public void Validate(SourceDef source, SourceDiagnostics report)
     {
         if (!source.Options.ContainsKey("subscription_id"))
-            report.Error(Pipeline.Definitions.DefinitionErrorCodes.MissingKey, "a resolver reads it, so it needs subscription_id (the subscription to pull)", source.Location);
+            report.Error(Pipeline.Definitions.DefinitionErrorCodes.MissingKey, "a resolver reads it, so it needs subscription_id: the subscription to pull", source.Location);
     }
 
     /// <inheritdoc/>
