@@ -8,7 +8,7 @@ namespace Sluice.TestSupport;
 /// The embedded stores and file targets under one folder, opened for a graph test: SQLite online store, in-memory dedup,
 /// Parquet offline store (optional), sink files and the dead-letter file. Disposing closes what it opened.
 /// </summary>
-public sealed class EmbeddedStores : IAsyncDisposable
+internal sealed class EmbeddedStores : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _owned = [];
 

@@ -4,7 +4,7 @@ using Sluice.Pipeline.Runtime;
 namespace Sluice.TestSupport;
 
 /// <summary>Compiles definitions the way the CLI does (every kind Sluice ships), throwing with every error when there is one.</summary>
-public static class TestDefinitions
+internal static class TestDefinitions
 {
     /// <summary>The kinds the tests compile and run against.</summary>
     public static Connectors Connectors => Defaults.Connectors;

@@ -5,7 +5,7 @@ using Sluice.Pipeline.Runtime;
 namespace Sluice.TestSupport;
 
 /// <summary>Runs definitions through the runtime the way <c>sluice run</c> does, with every store under one folder.</summary>
-public static class TestRuns
+internal static class TestRuns
 {
     /// <summary>
     /// Runtime options writing under <paramref name="directory"/>: <c>online.db</c> (dedup beside it in

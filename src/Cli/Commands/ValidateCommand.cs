@@ -29,7 +29,7 @@ internal static class ValidateCommand
             return CliApp.Invalid;
         }
         foreach (var r in compiled.Resolvers)
-            io.Out.WriteLine($"ok  {r.Name}: {r.Source.Name} ({r.Source.Kind.Value}) -> {r.MessageType} -> {string.Join(", ", r.Outputs.Select(o => o.Feature.Fqn))}");
+            io.Out.WriteLine($"ok  {r.Name}: {r.Source.Name} ({r.Source.Kind.Value}) -> {r.MessageType} -> {string.Join(", ", r.OutputFeatures)}");
         io.Out.WriteLine($"{compiled.Resolvers.Count} resolver{(compiled.Resolvers.Count == 1 ? "" : "s")} valid in {path}");
         return CliApp.Ok;
     }

@@ -9,7 +9,7 @@ namespace Sluice.Clients;
 /// fail with EntryPointNotFound (DESIGN.md section 8); the package's <c>centos8-librdkafka.so</c> links only what
 /// Debian has, so it is loaded explicitly. Elsewhere Confluent.Kafka's own choice stands.
 /// </summary>
-public static class KafkaNative
+internal static class KafkaNative
 {
     private static readonly Lock Gate = new();
     private static IntPtr _handle;

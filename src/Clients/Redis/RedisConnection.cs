@@ -6,7 +6,7 @@ namespace Sluice.Clients;
 /// A Redis connection from a store URI <c>redis://[user:password@]host:port[/db][?tls=true]</c>. The password goes to
 /// the client and nowhere else: <see cref="Display"/> (what messages show) never holds it.
 /// </summary>
-public sealed class RedisConnection : IAsyncDisposable
+internal sealed class RedisConnection : IAsyncDisposable
 {
     private RedisConnection(ConnectionMultiplexer multiplexer, int database, string display)
     {

@@ -5,7 +5,7 @@ namespace Sluice.Kernels.Diagnostics;
 /// add new ones at the end of their range. A unit test checks they are unique and each has a golden case.
 /// Ranges: SLU0xx expression syntax, SLU1xx expression types and names.
 /// </summary>
-public static class ErrorCodes
+internal static class ErrorCodes
 {
     /// <summary>A character that cannot start any token.</summary>
     public const string UnexpectedCharacter = "SLU001";

@@ -8,7 +8,7 @@ namespace Sluice.Kernels.Execution;
 /// int64/enum -> long, float64 -> double, bool -> bool, string -> string, bytes -> byte[],
 /// timestamp -> long (microseconds UTC), date -> int (days), list -> object?[], struct -> object?[] (field order).
 /// </summary>
-public static class ArrowValues
+internal static class ArrowValues
 {
     /// <summary>The value of row <paramref name="i"/> of <paramref name="array"/>, in row form.</summary>
     public static object? GetRow(IArrowArray array, int i, DataType type)

@@ -7,7 +7,7 @@ using Sluice.Kernels.Types;
 namespace Sluice.Kernels.Expressions;
 
 /// <summary>Resolves type names that expressions mention: enums in <c>Type.Enum.NAME</c>, targets of casts and parses.</summary>
-public interface ITypeScope
+internal interface ITypeScope
 {
     /// <summary>The declared type with this (possibly dotted) name, or null.</summary>
     DataType? ResolveType(string name);
@@ -20,7 +20,7 @@ public interface ITypeScope
 /// The type checker: resolves every name of a syntax tree against the root (message) type and the function
 /// catalogue, and yields typed IR or all the errors it found.
 /// </summary>
-public sealed class Binder
+internal sealed class Binder
 {
     private readonly DataType _root;
     private readonly ITypeScope? _scope;
@@ -344,7 +344,7 @@ public sealed class Binder
 }
 
 /// <summary>What a function's binding step sees: its arguments' syntax and a way to report errors.</summary>
-public sealed class BindContext
+internal sealed class BindContext
 {
     private readonly Binder _binder;
 

@@ -10,26 +10,26 @@ namespace Sluice.Kernels.Expressions;
 /// The typed IR: one immutable tree that both the kernel compiler and the row interpreter read.
 /// Operand types are already reconciled (implicit int64 -> float64 casts are explicit <see cref="CastExpr"/> nodes).
 /// </summary>
-public abstract record BoundExpr(DataType Type, TextSpan Span);
+internal abstract record BoundExpr(DataType Type, TextSpan Span);
 
 /// <summary><c>_</c>.</summary>
-public sealed record RootExpr(DataType Type, TextSpan Span) : BoundExpr(Type, Span);
+internal sealed record RootExpr(DataType Type, TextSpan Span) : BoundExpr(Type, Span);
 
 /// <summary>Field <see cref="Index"/> of a struct; nullable when the field or the struct is.</summary>
-public sealed record FieldExpr(BoundExpr Target, string Name, int Index, DataType Type, TextSpan Span) : BoundExpr(Type, Span);
+internal sealed record FieldExpr(BoundExpr Target, string Name, int Index, DataType Type, TextSpan Span) : BoundExpr(Type, Span);
 
 /// <summary>A constant in row form (see <see cref="Execution.ArrowValues"/>); null for <c>None</c>.</summary>
-public sealed record LiteralExpr(object? Value, DataType Type, TextSpan Span) : BoundExpr(Type, Span);
+internal sealed record LiteralExpr(object? Value, DataType Type, TextSpan Span) : BoundExpr(Type, Span);
 
 /// <summary><c>-x</c> or <c>not x</c>.</summary>
-public sealed record UnaryExpr(UnaryOp Op, BoundExpr Operand, DataType Type, TextSpan Span) : BoundExpr(Type, Span);
+internal sealed record UnaryExpr(UnaryOp Op, BoundExpr Operand, DataType Type, TextSpan Span) : BoundExpr(Type, Span);
 
 /// <summary>A binary operator over operands of one type (both float64 for <c>/</c>).</summary>
-public sealed record BinaryExpr(BinaryOp Op, BoundExpr Left, BoundExpr Right, DataType Type, TextSpan Span) : BoundExpr(Type, Span);
+internal sealed record BinaryExpr(BinaryOp Op, BoundExpr Left, BoundExpr Right, DataType Type, TextSpan Span) : BoundExpr(Type, Span);
 
 /// <summary>A conversion; implicit ones come from numeric promotion, explicit ones from <c>F.cast</c>.</summary>
-public sealed record CastExpr(BoundExpr Operand, DataType Type, TextSpan Span) : BoundExpr(Type, Span);
+internal sealed record CastExpr(BoundExpr Operand, DataType Type, TextSpan Span) : BoundExpr(Type, Span);
 
 /// <summary>A catalogue function call; <see cref="State"/> holds what was precompiled from literal arguments.</summary>
-public sealed record CallExpr(FunctionDef Function, ImmutableArray<BoundExpr> Arguments, object? State, DataType Type, TextSpan Span)
+internal sealed record CallExpr(FunctionDef Function, ImmutableArray<BoundExpr> Arguments, object? State, DataType Type, TextSpan Span)
     : BoundExpr(Type, Span);

@@ -11,7 +11,7 @@ namespace Sluice.Kernels.Expressions;
 public static class Expression
 {
     /// <summary>Parses and type-checks <paramref name="source"/> with <c>_</c> of type <paramref name="root"/>.</summary>
-    public static BoundExpr? Check(string source, DataType root, ITypeScope? scope, out IReadOnlyList<Diagnostic> errors)
+    internal static BoundExpr? Check(string source, DataType root, ITypeScope? scope, out IReadOnlyList<Diagnostic> errors)
     {
         var syntax = ExpressionParser.Parse(source, out var parseError);
         if (syntax is null)
@@ -22,8 +22,11 @@ public static class Expression
         return Binder.Bind(syntax, root, scope, out errors);
     }
 
-    /// <summary>Checks and compiles; throws <see cref="ExpressionException"/> with every error when the text is invalid.</summary>
-    public static CompiledExpression Compile(string source, DataType root, ITypeScope? scope = null)
+    /// <summary>Checks and compiles <paramref name="source"/> with <c>_</c> of type <paramref name="root"/>; throws <see cref="ExpressionException"/> with every error when the text is invalid.</summary>
+    public static CompiledExpression Compile(string source, DataType root) => Compile(source, root, null);
+
+    /// <summary>Checks and compiles with the names <paramref name="scope"/> resolves (message types, protobuf messages).</summary>
+    internal static CompiledExpression Compile(string source, DataType root, ITypeScope? scope)
     {
         var ir = Check(source, root, scope, out var errors);
         if (ir is null) throw new ExpressionException(source, errors);
@@ -31,7 +34,7 @@ public static class Expression
     }
 
     /// <summary>Compiles typed IR into a vectorized plan.</summary>
-    public static CompiledExpression Compile(BoundExpr ir) => new(ir, KernelCompiler.Compile(ir, out int shared)) { SharedCalls = shared };
+    internal static CompiledExpression Compile(BoundExpr ir) => new(ir, KernelCompiler.Compile(ir, out int shared)) { SharedCalls = shared };
 }
 
 /// <summary>An expression compiled once into kernels; evaluate it over whole batches.</summary>
@@ -46,7 +49,7 @@ public sealed class CompiledExpression
     }
 
     /// <summary>The typed IR it was compiled from.</summary>
-    public BoundExpr Ir { get; }
+    internal BoundExpr Ir { get; }
 
     /// <summary>The result type.</summary>
     public DataType Type => Ir.Type;
@@ -64,7 +67,7 @@ public sealed class CompiledExpression
     /// Evaluates, and names the rows a kernel could not decode (e.g. <c>F.proto_deserialize</c> of malformed bytes):
     /// those rows are null in the result and listed in <paramref name="errors"/> by row index, in row order.
     /// </summary>
-    public IArrowArray Evaluate(IArrowArray root, out IReadOnlyList<Parsing.ParseError> errors)
+    internal IArrowArray Evaluate(IArrowArray root, out IReadOnlyList<Parsing.ParseError> errors)
     {
         var ctx = new EvalContext(root);
         var result = _kernel.Evaluate(ctx).ToArray(root.Length);

@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 namespace Sluice.Kernels.Functions;
 
 /// <summary>Every function callable as <c>F.name(...)</c>.</summary>
-public static class FunctionCatalog
+internal static class FunctionCatalog
 {
     private static readonly FrozenDictionary<string, FunctionDef> ByName =
         TimeFunctions.All().Concat(StringFunctions.All()).Concat(NullFunctions.All()).Concat(MathFunctions.All())

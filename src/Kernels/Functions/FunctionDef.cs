@@ -10,7 +10,7 @@ namespace Sluice.Kernels.Functions;
 /// A catalogue function: how it type-checks, its vectorized kernel, and its row reference implementation
 /// (the oracle the kernel is tested against).
 /// </summary>
-public abstract class FunctionDef
+internal abstract class FunctionDef
 {
     /// <summary>Name as written after <c>F.</c>.</summary>
     public abstract string Name { get; }

@@ -8,7 +8,7 @@ namespace Sluice.Kernels.Interpretation;
 /// The oracle: evaluates typed IR on one row, in row form, as plainly as possible. Kernels must agree with it on
 /// every input; property tests check that. It is also the engine of row resolvers' reference tests.
 /// </summary>
-public static class RowInterpreter
+internal static class RowInterpreter
 {
     /// <summary>Evaluates <paramref name="e"/> with <c>_</c> = <paramref name="root"/> (row form).</summary>
     public static object? Evaluate(BoundExpr e, object? root)

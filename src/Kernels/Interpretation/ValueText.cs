@@ -9,7 +9,7 @@ namespace Sluice.Kernels.Interpretation;
 /// Canonical text of a row-form value, used by golden files and diagnostics: null, 42, 1.5, nan, true,
 /// "text" (JSON-quoted), b"\x00ab", 2023-11-14T22:13:20Z, 2023-11-14, [1, null], {a: 1, b: "x"}.
 /// </summary>
-public static class ValueText
+internal static class ValueText
 {
     private static readonly System.Text.Json.JsonSerializerOptions Relaxed =
         new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

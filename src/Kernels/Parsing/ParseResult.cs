@@ -1,10 +1,9 @@
 using Apache.Arrow;
-using Sluice.Kernels.Types;
 
 namespace Sluice.Kernels.Parsing;
 
 /// <summary>Why one message did not parse: its index in the batch, the field path (e.g. <c>contact_info.email_address</c>) and the reason.</summary>
-public sealed record ParseError(int Index, string Path, string Reason)
+internal sealed record ParseError(int Index, string Path, string Reason)
 {
     /// <inheritdoc/>
     public override string ToString() => Path.Length == 0 ? $"message {Index}: {Reason}" : $"message {Index}, field '{Path}': {Reason}";
@@ -14,7 +13,7 @@ public sealed record ParseError(int Index, string Path, string Reason)
 /// The good rows of a batch as one message column, plus one error per message that did not parse.
 /// Rows keep message order; <see cref="SourceIndex"/> maps a row back to its message when some were dropped.
 /// </summary>
-public sealed class ParseResult
+internal sealed class ParseResult
 {
     internal ParseResult(IArrowArray column, int[]? sourceIndex, IReadOnlyList<ParseError> errors)
     {
@@ -34,34 +33,4 @@ public sealed class ParseResult
 
     /// <summary>The message index of row <paramref name="row"/>.</summary>
     public int MessageIndex(int row) => SourceIndex?[row] ?? row;
-}
-
-/// <summary>Turns a batch of raw messages (an Arrow binary column) into the message column of a type.</summary>
-public abstract class ParseKernel
-{
-    /// <summary>The message type produced.</summary>
-    public abstract DataType MessageType { get; }
-
-    /// <summary>Parses every message; bad ones become errors, never exceptions. Safe to call from several threads.</summary>
-    public abstract ParseResult Parse(BinaryArray messages);
-
-    /// <summary>The kernel for a message type: raw string, raw bytes, or JSON into any other type.</summary>
-    public static ParseKernel For(DataType messageType) => messageType.Kind switch
-    {
-        TypeKind.String => new StringParseKernel(messageType),
-        TypeKind.Bytes => new BytesParseKernel(messageType),
-        _ => new JsonParseKernel(messageType),
-    };
-
-    /// <summary>Builds a binary column of messages (test and tooling convenience).</summary>
-    public static BinaryArray Messages(IEnumerable<byte[]?> messages)
-    {
-        var b = new BinaryArray.Builder();
-        foreach (var m in messages)
-        {
-            if (m is null) b.AppendNull();
-            else b.Append((ReadOnlySpan<byte>)m);
-        }
-        return b.Build();
-    }
 }

@@ -3,7 +3,7 @@ using Sluice.Kernels.Types;
 namespace Sluice.Kernels.Parsing;
 
 /// <summary>The scalar kinds of the protobuf wire format, plus enum and message.</summary>
-public enum ProtoKind
+internal enum ProtoKind
 {
     /// <summary>64-bit float (wire type 1).</summary>
     Double,
@@ -42,7 +42,7 @@ public enum ProtoKind
 }
 
 /// <summary>Messages the parse kernel maps to a Sluice type of their own rather than a struct.</summary>
-public enum ProtoWellKnown
+internal enum ProtoWellKnown
 {
     /// <summary>An ordinary message: a struct.</summary>
     None,
@@ -60,7 +60,7 @@ public enum ProtoWellKnown
 /// <param name="HasPresence">Absent means null (proto3 <c>optional</c>, oneof members, proto2 optional); otherwise the default.</param>
 /// <param name="Message">The nested message of a <see cref="ProtoKind.Message"/> field.</param>
 /// <param name="Enum">The enum type of a <see cref="ProtoKind.Enum"/> field.</param>
-public sealed record ProtoField(string Name, int Number, ProtoKind Kind, bool Repeated, bool HasPresence,
+internal sealed record ProtoField(string Name, int Number, ProtoKind Kind, bool Repeated, bool HasPresence,
     ProtoMessage? Message = null, DataType? Enum = null)
 {
     /// <summary>The Sluice type of this field's column.</summary>
@@ -89,7 +89,7 @@ public sealed record ProtoField(string Name, int Number, ProtoKind Kind, bool Re
 /// A protobuf message schema (from a <c>.proto</c> file or a protobuf-net contract type). Immutable; it cannot
 /// contain itself (recursive messages are rejected before one is built).
 /// </summary>
-public sealed class ProtoMessage
+internal sealed class ProtoMessage
 {
     /// <summary>Creates a schema; field names and numbers must be unique.</summary>
     public ProtoMessage(string fullName, IReadOnlyList<ProtoField> fields, ProtoWellKnown wellKnown = ProtoWellKnown.None)

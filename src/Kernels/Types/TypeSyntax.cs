@@ -5,7 +5,7 @@ namespace Sluice.Kernels.Types;
 /// and names of declared structs/enums through a resolver. Python spellings the seed uses
 /// (<c>int</c>, <c>str</c>, <c>float</c>, <c>datetime</c>) are accepted as aliases.
 /// </summary>
-public static class TypeSyntax
+internal static class TypeSyntax
 {
     /// <summary>Parses <paramref name="text"/>; returns null and an error message when it is not a type.</summary>
     public static DataType? TryParse(string text, Func<string, DataType?>? resolveNamed, out string? error)

@@ -13,7 +13,7 @@ namespace Sluice.Pipeline.Compilation;
 /// Turns a <see cref="DefinitionSet"/> into immutable plans, reporting every error of the file at once with its
 /// stable code, resolver, feature and file:line:col. Nothing here runs per message.
 /// </summary>
-public sealed class DefinitionCompiler : ITypeScope
+internal sealed class DefinitionCompiler : ITypeScope
 {
     /// <summary>The struct that <c>include_message_envelope</c> adds to the message as <c>_.__envelope__</c>.</summary>
     public static readonly DataType Envelope = DataType.StructOf("MessageEnvelope",
@@ -240,7 +240,7 @@ public sealed class DefinitionCompiler : ITypeScope
             CompiledExpression? derived = null;
             if (f.Expression is { } e)
                 derived = CheckExpression(e, row, t, null, $"{ns}.{f.Name}");
-            features.Add(new FeaturePlan($"{ns}.{f.Name}", f.Name, t, f.Primary, f.FeatureTime, derived));
+            features.Add(new FeaturePlan($"{ns}.{f.Name}", f.Name, t, f.Primary, f.FeatureTime) { Derived = derived });
         }
         return primaries.Count == 1 ? new FeatureClassPlan(c.Name, ns, features, staleness) : null;
     }
@@ -402,9 +402,24 @@ public sealed class DefinitionCompiler : ITypeScope
         }
 
         if (_errors.Count != errorsBefore || source is null || message is null || cls is null) return null;
-        return new ResolverPlan(r.Name, source, message, parse, cls, outputs,
-            r.HeaderFilters.Select(h => new HeaderFilterPlan(h.Name.Value, h.Values)).ToList(), dedupKey, window, sink,
-            r.SkipOnline, r.SkipOffline, r.Environments, r.IncludeMessageEnvelope, protobuf);
+        return new ResolverPlan
+        {
+            Name = r.Name,
+            Source = source,
+            MessageType = message,
+            Parse = parse,
+            Class = cls,
+            Outputs = outputs,
+            HeaderFilters = r.HeaderFilters.Select(h => new HeaderFilterPlan(h.Name.Value, h.Values)).ToList(),
+            DeduplicationKey = dedupKey,
+            DeduplicationWindow = window,
+            Sink = sink,
+            SkipOnline = r.SkipOnline,
+            SkipOffline = r.SkipOffline,
+            Environments = r.Environments,
+            IncludeMessageEnvelope = r.IncludeMessageEnvelope,
+            Protobuf = protobuf,
+        };
     }
 
     /// <summary>Every sink feature must be written by some resolver or derived in a class some resolver writes.</summary>

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Sluice.Pipeline.Compilation;
 
 /// <summary>Chalk-style durations: <c>500ms</c>, <c>30s</c>, <c>15m</c>, <c>24h</c>, <c>7d</c>, <c>2w</c>, and sums like <c>1h30m</c>.</summary>
-public static partial class Durations
+internal static partial class Durations
 {
     [GeneratedRegex(@"^(?:(\d+)(ms|s|m|h|d|w))+$")]
     private static partial Regex Pattern();

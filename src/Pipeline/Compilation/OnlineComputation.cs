@@ -9,7 +9,7 @@ namespace Sluice.Pipeline.Compilation;
 /// embedding model). It runs in a stream resolver whose sink lists one of its outputs, after deduplication, so a
 /// duplicate never triggers it; its outputs then go to every target of that resolver.
 /// </summary>
-public sealed class OnlineComputation
+internal sealed class OnlineComputation
 {
     private readonly Func<IReadOnlyList<object>, CancellationToken, Task<IReadOnlyList<object?>>> _function;
     private readonly Dictionary<string, PropertyInfo> _properties;

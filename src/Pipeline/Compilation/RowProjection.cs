@@ -8,7 +8,7 @@ namespace Sluice.Pipeline.Compilation;
 /// A row resolver's C# function (Chalk's <c>@stream</c> migration path): each parsed message is deserialized into its
 /// C# type, the function runs once per message, and the features object it returns is read back by property.
 /// </summary>
-public sealed class RowProjection
+internal sealed class RowProjection
 {
     private readonly Func<object, object?> _function;
     private readonly Dictionary<string, PropertyInfo> _properties;

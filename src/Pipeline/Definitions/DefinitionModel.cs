@@ -14,31 +14,31 @@ public readonly record struct SourceLocation(string File, int Line, int Column)
 public sealed record Located<T>(T Value, SourceLocation Location);
 
 /// <summary>A feature of a feature class: a type, optionally primary, feature time, or derived by an expression.</summary>
-public sealed record FeatureDef(string Name, Located<string> Type, bool Primary, bool FeatureTime, Located<string>? Expression, SourceLocation Location);
+internal sealed record FeatureDef(string Name, Located<string> Type, bool Primary, bool FeatureTime, Located<string>? Expression, SourceLocation Location);
 
 /// <summary>A namespace of features with one primary key.</summary>
-public sealed record FeatureClassDef(string Name, IReadOnlyList<FeatureDef> Features, Located<string>? MaxStaleness, SourceLocation Location);
+internal sealed record FeatureClassDef(string Name, IReadOnlyList<FeatureDef> Features, Located<string>? MaxStaleness, SourceLocation Location);
 
 /// <summary>A JSON message type: named fields with type texts.</summary>
-public sealed record MessageDef(string Name, IReadOnlyList<(string Name, Located<string> Type)> Fields, SourceLocation Location);
+internal sealed record MessageDef(string Name, IReadOnlyList<(string Name, Located<string> Type)> Fields, SourceLocation Location);
 
 /// <summary>A stream source: its kind and its options as written (checked per kind by the compiler).</summary>
 public sealed record SourceDef(string Name, Located<string> Kind, IReadOnlyDictionary<string, Located<string>> Options, SourceLocation Location);
 
 /// <summary>One <c>Class.feature: expression</c> line of a resolver.</summary>
-public sealed record OutputFeatureDef(Located<string> Feature, Located<string> Expression);
+internal sealed record OutputFeatureDef(Located<string> Feature, Located<string> Expression);
 
 /// <summary><c>[name, value, value...]</c>: the message must carry header <see cref="Name"/> equal to one of the values.</summary>
-public sealed record HeaderFilterDef(Located<string> Name, IReadOnlyList<byte[]> Values, SourceLocation Location);
+internal sealed record HeaderFilterDef(Located<string> Name, IReadOnlyList<byte[]> Values, SourceLocation Location);
 
 /// <summary>Drop messages whose <see cref="On"/> key was seen within <see cref="Within"/>.</summary>
-public sealed record DeduplicationDef(Located<string> On, Located<string> Within, SourceLocation Location);
+internal sealed record DeduplicationDef(Located<string> On, Located<string> Within, SourceLocation Location);
 
 /// <summary>Where a resolver's features also go.</summary>
-public sealed record SinkDef(Located<string> SendTo, IReadOnlyList<Located<string>> OutputFeatures, Located<string> Format, SourceLocation Location);
+internal sealed record SinkDef(Located<string> SendTo, IReadOnlyList<Located<string>> OutputFeatures, Located<string> Format, SourceLocation Location);
 
 /// <summary>A stream resolver as written.</summary>
-public sealed record ResolverDef(
+internal sealed record ResolverDef(
     string Name,
     Located<string>? Source,
     Located<string>? MessageType,
@@ -54,7 +54,7 @@ public sealed record ResolverDef(
     SourceLocation Location);
 
 /// <summary>Everything one definition file declares.</summary>
-public sealed record DefinitionSet(
+internal sealed record DefinitionSet(
     string File,
     IReadOnlyList<FeatureClassDef> FeatureClasses,
     IReadOnlyList<MessageDef> Messages,

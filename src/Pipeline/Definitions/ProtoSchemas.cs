@@ -11,7 +11,7 @@ namespace Sluice.Pipeline.Definitions;
 /// resolved relative to the importing definition file), as parse-kernel schemas and Sluice types. Names resolve by
 /// full name (<c>acme.User</c>, <c>acme.User.UserType</c>) or by any unambiguous dotted suffix (<c>User</c>, <c>User.UserType</c>).
 /// </summary>
-public sealed class ProtoCatalog
+internal sealed class ProtoCatalog
 {
     private readonly Dictionary<string, DescriptorProto> _messages = new(StringComparer.Ordinal);
     private readonly Dictionary<string, EnumDescriptorProto> _enums = new(StringComparer.Ordinal);

@@ -10,7 +10,7 @@ namespace Sluice.Pipeline.Definitions;
 /// every value, expanding <c>${VAR}</c> and <c>${VAR:-default}</c> from the environment, and reporting every
 /// structural error of the file at once. Types and expressions are checked later by the compiler.
 /// </summary>
-public sealed partial class YamlDefinitionLoader
+internal sealed partial class YamlDefinitionLoader
 {
     private static readonly string[] TopKeys = ["features", "messages", "protos", "sources", "resolvers"];
     private static readonly string[] ResolverKeys =

@@ -13,7 +13,7 @@ namespace Sluice.Pipeline.Execution;
 /// parse (kernel or parse expression), projection, the per-message nullability check of non-nullable features,
 /// feature time, derived features and deduplication keys. Immutable and safe to run on several batches at once.
 /// </summary>
-public sealed class ResolverStep
+internal sealed class ResolverStep
 {
     private readonly ResolverPlan _plan;
     private readonly (byte[] Name, byte[][] Values)[] _filters;

@@ -1,7 +1,7 @@
 namespace Sluice.Pipeline.Graph;
 
 /// <summary>The metrics of every block of a graph run, in graph order, sampled on a timer while it runs.</summary>
-public sealed class GraphMetrics : IDisposable
+internal sealed class GraphMetrics : IDisposable
 {
     private readonly List<BlockMetrics> _blocks = [];
     private readonly Timer _sampler;

@@ -3,7 +3,7 @@ using Sluice.Pipeline.Contracts;
 namespace Sluice.Pipeline.Graph;
 
 /// <summary>What a graph writes through and how it runs. The graph opens nothing itself: its stores and targets are given.</summary>
-public sealed record GraphOptions
+internal sealed record GraphOptions
 {
     /// <summary>The online store (shared with other graphs; the caller disposes it).</summary>
     public required IOnlineStore Online { get; init; }

@@ -3,7 +3,7 @@ using Sluice.Pipeline.Execution;
 namespace Sluice.Pipeline.Graph;
 
 /// <summary>What a graph run did: messages read, time taken, and the outcome counts of each resolver.</summary>
-public sealed record GraphResult(long Messages, double Seconds, IReadOnlyDictionary<string, OutcomeCounts> Resolvers)
+internal sealed record GraphResult(long Messages, double Seconds, IReadOnlyDictionary<string, OutcomeCounts> Resolvers)
 {
     /// <summary>Per-block metrics, in graph order.</summary>
     public IReadOnlyList<BlockMetrics> Blocks { get; init; } = [];

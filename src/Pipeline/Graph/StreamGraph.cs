@@ -23,7 +23,7 @@ namespace Sluice.Pipeline.Graph;
 /// faults the whole graph with a <see cref="GraphFaultException"/> naming the block and the positions. Every resolver
 /// sees every message; header filters route them.
 /// </summary>
-public static class StreamGraph
+internal static class StreamGraph
 {
     /// <summary>Runs <paramref name="resolvers"/> over <paramref name="batches"/> to their end.</summary>
     public static Task<GraphResult> RunAsync(IReadOnlyList<ResolverPlan> resolvers, IAsyncEnumerable<MessageBatch> batches, GraphOptions options,

@@ -9,7 +9,7 @@ namespace Sluice.Pipeline.Messages;
 /// the array pools' trimming): a replay spent a third of its CPU there. Message batches are short-lived garbage that
 /// gen 0 collects cheaply; they belong on the managed heap.
 /// </summary>
-public sealed class ManagedMemoryAllocator : MemoryAllocator
+internal sealed class ManagedMemoryAllocator : MemoryAllocator
 {
     /// <summary>The one instance.</summary>
     public static ManagedMemoryAllocator Shared { get; } = new();

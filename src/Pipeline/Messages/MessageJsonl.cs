@@ -6,7 +6,7 @@ using Apache.Arrow;
 namespace Sluice.Pipeline.Messages;
 
 /// <summary>One message as a <c>kcat -C -J</c> line (payload as text when it is UTF-8, else <c>value_b64</c>).</summary>
-public static class MessageJsonl
+internal static class MessageJsonl
 {
     // kcat prints quotes and non-ASCII as they are; only what JSON requires is escaped.
     private static readonly JsonWriterOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

@@ -15,7 +15,7 @@ namespace Sluice.Sinks;
 /// <see cref="DedupRule"/>: the message's own position is a redelivery, within the window a duplicate. Throttling and
 /// connection errors are retried by the SDK; the work is safe to repeat.
 /// </summary>
-public sealed class DynamoDedupStore : IDedupStore
+internal sealed class DynamoDedupStore : IDedupStore
 {
     private readonly IAmazonDynamoDB _client;
     private readonly string _table;

@@ -6,7 +6,7 @@ namespace Sluice.Sinks;
 /// The deduplication store of one process's lifetime (<see cref="IDedupStore"/>); nothing survives a restart. Claims the
 /// stream has left behind are forgotten (<see cref="DedupPruning"/>), so memory follows the window, not the run.
 /// </summary>
-public sealed class InMemoryDedupStore : IDedupStore
+internal sealed class InMemoryDedupStore : IDedupStore
 {
     private readonly Dictionary<string, (string Position, long ClaimedAtMicros)> _keys = new(StringComparer.Ordinal);
     private readonly DedupPruning _pruning = new();

@@ -13,7 +13,7 @@ namespace Sluice.Sinks;
 /// wall-clock time after their claim (PX), so the server keeps what a live stream's decisions need and forgets the rest.
 /// A value of the earlier layout (a bare position) is held until it expires.
 /// </summary>
-public sealed class RedisDedupStore(RedisConnection redis) : IDedupStore
+internal sealed class RedisDedupStore(RedisConnection redis) : IDedupStore
 {
     /// <summary>What every dedup key starts with.</summary>
     public const string KeyPrefix = "sluice:dedup:";

@@ -10,7 +10,7 @@ namespace Sluice.Sinks;
 /// can be acknowledged and a restarted pipeline sees every claim made before the crash. Claims the stream has left
 /// behind are deleted (<see cref="DedupPruning"/>), so the file follows the window, not the run.
 /// </summary>
-public sealed class SqliteDedupStore : IDedupStore
+internal sealed class SqliteDedupStore : IDedupStore
 {
     private readonly SqliteFile _file;
     private readonly sqlite3_stmt _select;

@@ -17,7 +17,7 @@ namespace Sluice.Sinks;
 /// <c>__resolver__</c>. Batches are gathered into row groups of <see cref="RowGroupRows"/> rows; a file is closed (and so readable) when it reaches
 /// <see cref="MaxRowsPerFile"/> rows or <see cref="MaxFileAge"/>, and on dispose. Lists and structs are stored as JSON text.
 /// </summary>
-public sealed class ParquetOfflineStore(string root) : IOfflineStore
+internal sealed class ParquetOfflineStore(string root) : IOfflineStore
 {
     private sealed class OpenFile(Stream stream, ParquetWriter writer, ParquetSchema schema, DateTime opened, ResolverPlan plan)
     {

@@ -20,7 +20,7 @@ namespace Sluice.Sinks;
 /// fields whose expiry passed. A class without <c>max_staleness</c> writes no <c>__exp</c> fields.
 /// A group goes out as pipelined script calls of up to 256 entities each, retried through restarts.
 /// </summary>
-public sealed class RedisOnlineStore : IOnlineStore, IStagingOnlineStore
+internal sealed class RedisOnlineStore : IOnlineStore, IStagingOnlineStore
 {
     private const int EntitiesPerCall = 256;
 

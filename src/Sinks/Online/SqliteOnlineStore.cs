@@ -19,7 +19,7 @@ namespace Sluice.Sinks;
 /// One transaction per group of batches; each batch is put in key order and gathered into compact columns when the graph
 /// stages it (see <see cref="Part"/>), and the group commit merges them and binds them, 32 rows to a prepared statement.
 /// </summary>
-public sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
+internal sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
 {
     private readonly SqliteFile _file;
     private readonly TimeProvider _clock;

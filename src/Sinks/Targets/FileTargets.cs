@@ -6,7 +6,7 @@ using Sluice.Pipeline.Execution;
 namespace Sluice.Sinks;
 
 /// <summary>The file targets of a run: sink files in a folder, and the dead-letter file.</summary>
-public sealed class FileTargets : IFileTargets
+internal sealed class FileTargets : IFileTargets
 {
     /// <inheritdoc/>
     public IBatchTarget OpenSinks(string directory) => new FileSink(directory);

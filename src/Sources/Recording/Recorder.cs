@@ -9,7 +9,7 @@ namespace Sluice.Sources;
 /// recording (<c>.arrows</c> or <c>.jsonl</c>, by extension) that <c>replay</c> reads back identically: topic,
 /// partition, offset, timestamp, key, payload and headers. Each batch is on disk before the next is read.
 /// </summary>
-public static class Recorder
+internal static class Recorder
 {
     /// <summary>Records until the source's end, the limit, idleness or <paramref name="stop"/>; returns the number of messages written.</summary>
     public static async Task<long> RecordAsync(ISourceKind kind, SourceDef source, RecordOptions options, string outPath, Action<long>? progress = null,

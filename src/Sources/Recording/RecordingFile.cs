@@ -14,7 +14,7 @@ namespace Sluice.Sources;
 /// (what a json sink writes, so that a sink chain replays stage by stage); and <c>.arrows</c>, an Arrow IPC stream
 /// with the <see cref="MessageBatch"/> schema (the fast path).
 /// </summary>
-public static class RecordingFile
+internal static class RecordingFile
 {
     /// <summary>Reads a recording in batches of at most <paramref name="batchSize"/> messages (.arrows keeps its own batches).</summary>
     /// <exception cref="InvalidDataException">A line or batch that is not a message, naming file and line.</exception>

@@ -6,7 +6,7 @@ namespace Sluice.Kernels.Expressions.Syntax;
 /// Recursive-descent parser with Python precedence:
 /// or &lt; and &lt; not &lt; comparisons (chained as in Python) &lt; | &lt; &amp; &lt; + - &lt; * / // % &lt; unary - ~ &lt; postfix .name (args).
 /// </summary>
-public static class ExpressionParser
+internal static class ExpressionParser
 {
     /// <summary>Parses <paramref name="text"/> into a syntax tree or the first syntax error.</summary>
     public static SyntaxNode? Parse(string text, out Diagnostic? error)

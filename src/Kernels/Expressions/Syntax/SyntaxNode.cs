@@ -3,25 +3,25 @@ using Sluice.Kernels.Diagnostics;
 namespace Sluice.Kernels.Expressions.Syntax;
 
 /// <summary>Untyped tree of an expression as written. The binder turns it into typed IR.</summary>
-public abstract record SyntaxNode(TextSpan Span);
+internal abstract record SyntaxNode(TextSpan Span);
 
 /// <summary><c>_</c>: the message column.</summary>
-public sealed record RootSyntax(TextSpan Span) : SyntaxNode(Span);
+internal sealed record RootSyntax(TextSpan Span) : SyntaxNode(Span);
 
 /// <summary>A bare identifier: <c>F</c>, a type name, the head of an enum constant.</summary>
-public sealed record NameSyntax(string Name, TextSpan Span) : SyntaxNode(Span);
+internal sealed record NameSyntax(string Name, TextSpan Span) : SyntaxNode(Span);
 
 /// <summary><c>target.name</c>.</summary>
-public sealed record MemberSyntax(SyntaxNode Target, string Name, TextSpan NameSpan, TextSpan Span) : SyntaxNode(Span);
+internal sealed record MemberSyntax(SyntaxNode Target, string Name, TextSpan NameSpan, TextSpan Span) : SyntaxNode(Span);
 
 /// <summary>A call <c>target(args)</c>; functions are written <c>F.name(...)</c>.</summary>
-public sealed record CallSyntax(SyntaxNode Target, IReadOnlyList<ArgumentSyntax> Arguments, TextSpan Span) : SyntaxNode(Span);
+internal sealed record CallSyntax(SyntaxNode Target, IReadOnlyList<ArgumentSyntax> Arguments, TextSpan Span) : SyntaxNode(Span);
 
 /// <summary>One call argument, positional (<see cref="Name"/> null) or named (<c>index=0</c>).</summary>
-public sealed record ArgumentSyntax(string? Name, SyntaxNode Value);
+internal sealed record ArgumentSyntax(string? Name, SyntaxNode Value);
 
 /// <summary>The kind of a literal.</summary>
-public enum LiteralKind
+internal enum LiteralKind
 {
     /// <summary>int64</summary>
     Int,
@@ -38,10 +38,10 @@ public enum LiteralKind
 }
 
 /// <summary>A literal; <see cref="Value"/> is long, double, string, byte[], bool or null.</summary>
-public sealed record LiteralSyntax(LiteralKind Kind, object? Value, TextSpan Span) : SyntaxNode(Span);
+internal sealed record LiteralSyntax(LiteralKind Kind, object? Value, TextSpan Span) : SyntaxNode(Span);
 
 /// <summary>Unary operators.</summary>
-public enum UnaryOp
+internal enum UnaryOp
 {
     /// <summary>-x</summary>
     Negate,
@@ -50,10 +50,10 @@ public enum UnaryOp
 }
 
 /// <summary><c>-x</c>, <c>not x</c>, <c>~x</c>.</summary>
-public sealed record UnarySyntax(UnaryOp Op, SyntaxNode Operand, TextSpan Span) : SyntaxNode(Span);
+internal sealed record UnarySyntax(UnaryOp Op, SyntaxNode Operand, TextSpan Span) : SyntaxNode(Span);
 
 /// <summary>Binary operators, Python spelling in comments.</summary>
-public enum BinaryOp
+internal enum BinaryOp
 {
     /// <summary>+</summary>
     Add,
@@ -86,10 +86,10 @@ public enum BinaryOp
 }
 
 /// <summary><c>left op right</c>.</summary>
-public sealed record BinarySyntax(BinaryOp Op, SyntaxNode Left, SyntaxNode Right, TextSpan OpSpan, TextSpan Span) : SyntaxNode(Span);
+internal sealed record BinarySyntax(BinaryOp Op, SyntaxNode Left, SyntaxNode Right, TextSpan OpSpan, TextSpan Span) : SyntaxNode(Span);
 
 /// <summary>Operator spellings for messages.</summary>
-public static class OperatorText
+internal static class OperatorText
 {
     /// <summary>How the operator is written.</summary>
     public static string Of(BinaryOp op) => op switch
