@@ -4,7 +4,7 @@ using Sluice.Kernels.Types;
 namespace Sluice.Kernels.Parsing;
 
 /// <summary>Turns a batch of raw messages (an Arrow binary column) into the message column of a type.</summary>
-internal abstract class ParseKernel
+public abstract class ParseKernel
 {
     /// <summary>The message type produced.</summary>
     public abstract DataType MessageType { get; }

@@ -3,7 +3,7 @@ using Apache.Arrow;
 namespace Sluice.Kernels.Parsing;
 
 /// <summary>Why one message did not parse: its index in the batch, the field path (e.g. <c>contact_info.email_address</c>) and the reason.</summary>
-internal sealed record ParseError(int Index, string Path, string Reason)
+public sealed record ParseError(int Index, string Path, string Reason)
 {
     /// <inheritdoc/>
     public override string ToString() => Path.Length == 0 ? $"message {Index}: {Reason}" : $"message {Index}, field '{Path}': {Reason}";
@@ -13,7 +13,7 @@ internal sealed record ParseError(int Index, string Path, string Reason)
 /// The good rows of a batch as one message column, plus one error per message that did not parse.
 /// Rows keep message order; <see cref="SourceIndex"/> maps a row back to its message when some were dropped.
 /// </summary>
-internal sealed class ParseResult
+public sealed class ParseResult
 {
     internal ParseResult(IArrowArray column, int[]? sourceIndex, IReadOnlyList<ParseError> errors)
     {

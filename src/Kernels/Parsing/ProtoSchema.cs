@@ -89,10 +89,10 @@ internal sealed record ProtoField(string Name, int Number, ProtoKind Kind, bool 
 /// A protobuf message schema (from a <c>.proto</c> file or a protobuf-net contract type). Immutable; it cannot
 /// contain itself (recursive messages are rejected before one is built).
 /// </summary>
-internal sealed class ProtoMessage
+public sealed class ProtoMessage
 {
     /// <summary>Creates a schema; field names and numbers must be unique.</summary>
-    public ProtoMessage(string fullName, IReadOnlyList<ProtoField> fields, ProtoWellKnown wellKnown = ProtoWellKnown.None)
+    internal ProtoMessage(string fullName, IReadOnlyList<ProtoField> fields, ProtoWellKnown wellKnown = ProtoWellKnown.None)
     {
         FullName = fullName;
         Fields = fields;
@@ -112,14 +112,14 @@ internal sealed class ProtoMessage
     /// <summary>The message's full name without a leading dot (<c>acme.User</c>); also the struct type's name.</summary>
     public string FullName { get; }
     /// <summary>Fields in declaration order: the struct's field order.</summary>
-    public IReadOnlyList<ProtoField> Fields { get; }
+    internal IReadOnlyList<ProtoField> Fields { get; }
     /// <summary>Whether this is a well-known type with a type of its own.</summary>
-    public ProtoWellKnown WellKnown { get; }
+    internal ProtoWellKnown WellKnown { get; }
     /// <summary>The Sluice type of a present value of this message (not nullable).</summary>
     public DataType Type { get; }
 
     /// <summary>The well-known types of <c>google/protobuf/timestamp.proto</c> and <c>wrappers.proto</c>, by full name.</summary>
-    public static ProtoWellKnown WellKnownOf(string fullName) => fullName switch
+    internal static ProtoWellKnown WellKnownOf(string fullName) => fullName switch
     {
         "google.protobuf.Timestamp" => ProtoWellKnown.Timestamp,
         "google.protobuf.DoubleValue" or "google.protobuf.FloatValue" or "google.protobuf.Int64Value" or "google.protobuf.UInt64Value"

@@ -15,7 +15,7 @@ namespace Sluice.Kernels.Parsing;
 /// schema order. Unknown fields (groups included) are skipped. A malformed message is rolled back out of the builders
 /// and reported with its field path; the rest of the batch goes on.
 /// </summary>
-internal sealed class ProtobufParseKernel : ParseKernel
+public sealed class ProtobufParseKernel : ParseKernel
 {
     private readonly Node _root;
 

@@ -11,7 +11,7 @@ namespace Sluice.Pipeline.Definitions;
 /// resolved relative to the importing definition file), as parse-kernel schemas and Sluice types. Names resolve by
 /// full name (<c>acme.User</c>, <c>acme.User.UserType</c>) or by any unambiguous dotted suffix (<c>User</c>, <c>User.UserType</c>).
 /// </summary>
-internal sealed class ProtoCatalog
+public sealed class ProtoCatalog
 {
     private readonly Dictionary<string, DescriptorProto> _messages = new(StringComparer.Ordinal);
     private readonly Dictionary<string, EnumDescriptorProto> _enums = new(StringComparer.Ordinal);
@@ -22,16 +22,16 @@ internal sealed class ProtoCatalog
     private readonly Dictionary<string, Func<int, bool?>> _presence = new(StringComparer.Ordinal);
 
     /// <summary>An empty catalog (no <c>protos:</c>).</summary>
-    public static ProtoCatalog Empty { get; } = new();
+    internal static ProtoCatalog Empty { get; } = new();
 
     /// <summary>Full names of every message, in declaration order of the files.</summary>
-    public IReadOnlyList<string> MessageNames => _messages.Keys.Where(n => !n.StartsWith("google.protobuf.", StringComparison.Ordinal)).ToList();
+    internal IReadOnlyList<string> MessageNames => _messages.Keys.Where(n => !n.StartsWith("google.protobuf.", StringComparison.Ordinal)).ToList();
 
     /// <summary>
     /// Reads <paramref name="files"/> (paths relative to <paramref name="baseDirectory"/>); every error of every file is
     /// reported through <paramref name="error"/> with the file, line and column protobuf-net gives.
     /// </summary>
-    public static ProtoCatalog Load(IEnumerable<Located<string>> files, string baseDirectory, Action<string, SourceLocation> error)
+    internal static ProtoCatalog Load(IEnumerable<Located<string>> files, string baseDirectory, Action<string, SourceLocation> error)
     {
         var catalog = new ProtoCatalog();
         var set = new FileDescriptorSet();
@@ -80,7 +80,7 @@ internal sealed class ProtoCatalog
     }
 
     /// <summary>Adds a protobuf-net contract type (and the types it uses) to this catalog; returns its message's full name.</summary>
-    public string AddContract(Type contract, RuntimeTypeModel? model = null)
+    internal string AddContract(Type contract, RuntimeTypeModel? model = null)
     {
         if (ReferenceEquals(this, Empty)) throw new InvalidOperationException("the empty catalog is shared; add contracts to a new one");
         model ??= RuntimeTypeModel.Default;
@@ -133,7 +133,7 @@ internal sealed class ProtoCatalog
     }
 
     /// <summary>The full name of the message or enum that <paramref name="name"/> names, or null (unknown or ambiguous).</summary>
-    public string? FullName(string name)
+    internal string? FullName(string name)
     {
         if (_messages.ContainsKey(name) || _enums.ContainsKey(name)) return name;
         var matches = _messages.Keys.Concat(_enums.Keys).Where(k => k.EndsWith("." + name, StringComparison.Ordinal)).Distinct().Take(2).ToList();
@@ -141,11 +141,11 @@ internal sealed class ProtoCatalog
     }
 
     /// <summary>Whether <paramref name="name"/> matches more than one message or enum by suffix.</summary>
-    public IReadOnlyList<string> Candidates(string name) =>
+    internal IReadOnlyList<string> Candidates(string name) =>
         _messages.Keys.Concat(_enums.Keys).Where(k => k == name || k.EndsWith("." + name, StringComparison.Ordinal)).ToList();
 
     /// <summary>The parse schema of a message, or null with the reason (unknown, ambiguous, recursive, unsupported field).</summary>
-    public ProtoMessage? Message(string name, out string? error)
+    internal ProtoMessage? Message(string name, out string? error)
     {
         error = null;
         var full = FullName(name);
@@ -159,7 +159,7 @@ internal sealed class ProtoCatalog
     }
 
     /// <summary>The Sluice type of a message (a struct, or timestamp/scalar for well-known types) or enum, or null.</summary>
-    public DataType? Type(string name)
+    internal DataType? Type(string name)
     {
         var full = FullName(name);
         if (full is null) return null;
