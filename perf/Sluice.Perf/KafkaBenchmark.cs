@@ -72,8 +72,7 @@ internal static class KafkaBenchmark
     private static async Task<(double MsgsPerS, double CpuS)> Resolve(string bootstrap, string dir, int messages)
     {
         Console.Error.WriteLine($"kafka: users resolver into SQLite + Parquet ({Path.GetFileName(dir)})...");
-        var yaml = ReplayBenchmark.Definitions.Replace("users: {kind: recording, path: users.arrows}",
-            $"users: {{kind: kafka, bootstrap_servers: \"{bootstrap}\", topic: users, group_id_prefix: \"bench-{Path.GetFileName(dir)}/\"}}", StringComparison.Ordinal);
+        var yaml = SeedUsers.Yaml($"{{kind: kafka, bootstrap_servers: \"{bootstrap}\", topic: users, group_id_prefix: \"bench-{Path.GetFileName(dir)}/\"}}");
         var defs = DefinitionCompiler.CompileText(yaml, "bench.yaml", TestDefinitions.Connectors, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
         var options = TestRuns.In(dir) with { Dedup = "memory", MaxMessages = messages };
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;

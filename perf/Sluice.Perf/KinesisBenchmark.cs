@@ -47,8 +47,7 @@ internal static class KinesisBenchmark
             if (read != messages) throw new InvalidOperationException($"the bare client read {read} of {messages}");
 
             Console.Error.WriteLine("kinesis: users resolver into SQLite + Parquet...");
-            var yaml = ReplayBenchmark.Definitions.Replace("users: {kind: recording, path: users.arrows}",
-                $"users: {{kind: kinesis, stream_name: users, endpoint_url: \"{endpoint}\"}}", StringComparison.Ordinal);
+            var yaml = SeedUsers.Yaml($"{{kind: kinesis, stream_name: users, endpoint_url: \"{endpoint}\"}}");
             var defs = DefinitionCompiler.CompileText(yaml, "bench.yaml", TestDefinitions.Connectors, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
             var options = TestRuns.In(dir) with { Dedup = "memory", IdleExit = TimeSpan.FromMilliseconds(500) };
             sw.Restart();

@@ -34,8 +34,7 @@ internal static class PubSubBenchmark
             double bare = read / sw.Elapsed.TotalSeconds;
 
             Console.Error.WriteLine("pubsub: users resolver into SQLite + Parquet...");
-            var yaml = ReplayBenchmark.Definitions.Replace("users: {kind: recording, path: users.arrows}",
-                "users: {kind: pubsub, project_id: p, subscription_id: users}", StringComparison.Ordinal);
+            var yaml = SeedUsers.Yaml("{kind: pubsub, project_id: p, subscription_id: users}");
             var defs = DefinitionCompiler.CompileText(yaml, "bench.yaml", TestDefinitions.Connectors, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
             var options = TestRuns.In(dir) with { Dedup = "memory", IdleExit = TimeSpan.FromMilliseconds(500) };
             sw.Restart();

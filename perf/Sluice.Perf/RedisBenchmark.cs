@@ -26,7 +26,7 @@ internal static class RedisBenchmark
             var recording = Path.Combine(dir, "users.arrows");
             Console.Error.WriteLine($"redis: writing a {messages:N0}-message .arrows recording...");
             await RecordingFile.WriteAsync(recording, ReplayBenchmark.Generate(messages));
-            string yaml = ReplayBenchmark.Definitions + "\n    skip_offline: true";
+            string yaml = SeedUsers.Yaml("{kind: recording, path: users.arrows}", resolver: "skip_offline: true");
             var plain = Compile(yaml);
             var deduped = Compile(yaml + "\n    deduplication: {on: _.id, within: 24h}");
             await using var raw = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{server.Port},allowAdmin=true");

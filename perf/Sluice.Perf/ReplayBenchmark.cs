@@ -13,29 +13,8 @@ namespace Sluice.Perf;
 /// </summary>
 internal static class ReplayBenchmark
 {
-    internal const string Definitions = """
-        features:
-          User:
-            max_staleness: 30d
-            user_id: {type: int64, primary: true}
-            full_name: string
-            email_address: string?
-            updated_at: timestamp?
-        messages:
-          ContactInfo: {phone_number: string, email_address: string?}
-          UserMessage: {id: int64, name: string, updated_at: int64, contact_info: ContactInfo}
-        sources:
-          users: {kind: recording, path: users.arrows}
-        resolvers:
-          get_users_stream:
-            source: users
-            message_type: UserMessage
-            output_features:
-              User.user_id: _.id
-              User.full_name: _.name
-              User.email_address: _.contact_info.email_address
-              User.updated_at: F.from_unix_seconds(_.updated_at / 1_000_000)
-        """;
+    /// <summary>The seed's users resolver reading the generated recording.</summary>
+    internal static readonly string Definitions = SeedUsers.Yaml("{kind: recording, path: users.arrows}");
 
     public static async Task<int> RunAsync(int messages, string? jsonPath, int? commitRows = null)
     {

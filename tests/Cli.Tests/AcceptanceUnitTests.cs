@@ -7,9 +7,10 @@ using Parquet;
 namespace Sluice.Cli.Tests;
 
 /// <summary>
-/// The golden cases under tests/Acceptance, each a folder with a definition file, recordings and <c>case.json</c>
-/// (expected outcome counts, online values, offline rows, sink lines, dead letters), run end to end through the CLI
-/// into a temp folder (embedded stores, no server). Adding a case is adding a folder.
+/// The golden cases under tests/Acceptance, each a folder with recordings and <c>case.json</c> (expected outcome counts,
+/// online values, offline rows, sink lines, dead letters), run end to end through the CLI into a temp folder (embedded
+/// stores, no server). A case runs the shared <c>tests/Acceptance/sluice.yaml</c> unless its folder has a definition
+/// file of its own. Adding a case is adding a folder.
 /// </summary>
 public sealed class AcceptanceUnitTests : IDisposable
 {
@@ -30,7 +31,7 @@ public sealed class AcceptanceUnitTests : IDisposable
     {
         var dir = Path.Combine(Root, name);
         var spec = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(dir, "case.json")))!.AsObject();
-        var defs = Path.Combine(dir, "sluice.yaml");
+        var defs = File.Exists(Path.Combine(dir, "sluice.yaml")) ? Path.Combine(dir, "sluice.yaml") : Path.Combine(Root, "sluice.yaml");
         string online = $"sqlite:{Path.Combine(_dir, "online.db")}", offline = Path.Combine(_dir, "offline"), sinks = Path.Combine(_dir, "sinks"), dead = Path.Combine(_dir, "dead.jsonl");
 
         var args = new List<string> { "replay", defs };

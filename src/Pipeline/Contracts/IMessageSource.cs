@@ -1,5 +1,3 @@
-using Sluice.Pipeline.Messages;
-
 namespace Sluice.Pipeline.Contracts;
 
 /// <summary>
@@ -31,38 +29,4 @@ public interface IMessageSource : IAsyncDisposable
 
     /// <summary>A failure of the source itself (a fatal client error, a final commit that failed), read after disposal: the run fails with it.</summary>
     Exception? Fault { get; }
-}
-
-/// <summary>How the graph treats a source's batches.</summary>
-public sealed record SourceTraits
-{
-    /// <summary>
-    /// A live source: late arrival is measured against the wall clock, and it hands on fragments when they are due (the
-    /// graph does not hold them to fill a batch). A recording is not live: lateness is measured against stream time (the
-    /// newest message timestamp read so far), so that replaying an old recording behaves as it did live.
-    /// </summary>
-    public bool Live { get; init; }
-
-    /// <summary>Messages per batch the graph resolves at once.</summary>
-    public int BatchSize { get; init; } = 4096;
-
-    /// <summary>
-    /// How long rows may wait to become durable (offline segments close at least this often), so that positions keep
-    /// advancing (a consumer's commits, a subscription's acknowledgement deadlines); null: the offline store's own age.
-    /// </summary>
-    public TimeSpan? DurableWithin { get; init; }
-}
-
-/// <summary>
-/// What a source hands the graph: a fragment of messages, or a flush request (a partition being revoked, a source
-/// stopping): once every message handed before it is durable at every target and its position acknowledged, the graph
-/// completes <see cref="Flushed"/>.
-/// </summary>
-public readonly record struct SourceEvent(MessageBatch? Messages, TaskCompletionSource? Flushed)
-{
-    /// <summary>A fragment of messages.</summary>
-    public static SourceEvent Of(MessageBatch messages) => new(messages, null);
-
-    /// <summary>A flush request, completed when everything handed before it is acknowledged.</summary>
-    public static SourceEvent Flush(TaskCompletionSource flushed) => new(null, flushed);
 }

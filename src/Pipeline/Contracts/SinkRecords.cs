@@ -8,13 +8,6 @@ using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Execution;
 
 namespace Sluice.Pipeline.Contracts;
-
-/// <summary>One record a target sends: a key, a value and headers (attributes), as a message broker takes them.</summary>
-/// <param name="Key">The record's key (a sink row's primary key; a dead letter's original key); null for none.</param>
-/// <param name="Value">The payload (null: none, a tombstone).</param>
-/// <param name="Headers">Headers in order (names may repeat).</param>
-public sealed record OutRecord(byte[]? Key, byte[]? Value, IReadOnlyList<KeyValuePair<string, byte[]>> Headers);
-
 /// <summary>
 /// The sink encodings, in one place for every target (files, topics, streams, in-process chains): the sink's features
 /// as FQN columns; <c>json</c> = one record per row, a JSON object keyed by FQN (timestamps ISO-8601 UTC), keyed by the

@@ -67,24 +67,3 @@ public sealed record GraphTuning
     /// <summary>How long offline segments stay open when the source sets no bound (a replay's files close at the end anyway).</summary>
     public TimeSpan OfflineFileAge { get; init; } = TimeSpan.FromMinutes(1);
 }
-
-/// <summary>What a run did: messages read, time taken, each resolver's outcome counts, and each graph's block metrics.</summary>
-public sealed record RunResult(long Messages, double Seconds, IReadOnlyDictionary<string, OutcomeCounts> Resolvers)
-{
-    /// <summary>The metrics of every block of every graph (a replay runs one graph).</summary>
-    public IReadOnlyList<BlockMetrics> Blocks { get; init; } = [];
-    /// <summary>The acknowledged next offset per (topic, partition) of every graph.</summary>
-    public IReadOnlyDictionary<(string Topic, int Partition), long> Committed { get; init; } = new Dictionary<(string, int), long>();
-}
-
-/// <summary>A run that cannot start as asked (no resolver to serve, a store URI that is wrong): the message says what to change.</summary>
-public sealed class RunSetupException(string message, Exception? inner = null) : Exception(message, inner);
-
-/// <summary>A source failed while it was read: which source, of which kind, and the original exception as the inner one.</summary>
-public sealed class SourceException(string source, string kind, Exception inner) : Exception($"source {source} ({kind}): {inner.Message}", inner)
-{
-    /// <summary>The source's name in the definitions.</summary>
-    public string SourceName { get; } = source;
-    /// <summary>Its kind.</summary>
-    public string Kind { get; } = kind;
-}

@@ -3,20 +3,6 @@ using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Execution;
 
 namespace Sluice.Sinks;
-
-/// <summary>
-/// Sends records to one destination (a topic, a stream, a file): what each target kind implements once, for its sinks
-/// and its dead letters alike. Durable (acknowledged by the server, or on disk) when <see cref="SendAsync"/> returns.
-/// </summary>
-internal interface IRecordTransport : IAsyncDisposable
-{
-    /// <summary>Whether records keep their headers (else a dead letter travels as its JSONL line: <see cref="DeadLetters.Encode"/>).</summary>
-    bool CarriesHeaders { get; }
-
-    /// <summary>Sends every record; returns once all are durable, or throws with the first failure.</summary>
-    Task SendAsync(IReadOnlyList<OutRecord> records, CancellationToken cancellationToken);
-}
-
 /// <summary>A resolver's sink rows (<see cref="SinkRecords"/>) sent through a transport.</summary>
 internal sealed class SinkTarget(IRecordTransport transport) : IBatchTarget
 {

@@ -1,8 +1,5 @@
 using System.Runtime.CompilerServices;
-using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Contracts;
-using Sluice.Pipeline.Definitions;
-using Sluice.Pipeline.Messages;
 
 namespace Sluice.Sources;
 

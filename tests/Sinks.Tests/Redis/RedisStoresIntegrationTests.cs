@@ -27,30 +27,8 @@ public sealed class RedisStoresIntegrationTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    private const string Yaml = """
-        features:
-          User:
-            max_staleness: 30d
-            user_id: {type: int64, primary: true}
-            full_name: string
-            email_address: string?
-            updated_at: timestamp?
-        messages:
-          ContactInfo: {phone_number: string, email_address: string?}
-          UserMessage: {id: int64, name: string, updated_at: int64, contact_info: ContactInfo, uid: string?}
-        sources:
-          users: {kind: recording, path: users.jsonl}
-        resolvers:
-          get_users_stream:
-            source: users
-            message_type: UserMessage
-            output_features:
-              User.user_id: _.id
-              User.full_name: _.name
-              User.email_address: _.contact_info.email_address
-              User.updated_at: F.from_unix_seconds(_.updated_at / 1_000_000)
-            deduplication: {on: _.uid, within: 24h}
-        """;
+    private static readonly string Yaml = SeedUsers.Yaml("{kind: recording, path: users.jsonl}", messageFields: ", uid: string?",
+        resolver: "deduplication: {on: _.uid, within: 24h}");
 
     private static readonly CompiledDefinitions Defs = DefinitionCompiler.CompileText(Yaml, "redis.yaml", TestDefinitions.Connectors, out _)!;
     private static FeatureClassPlan User => Defs.Classes.Single();
@@ -176,7 +154,9 @@ public sealed class RedisStoresIntegrationTests : IAsyncLifetime
         var committed = 0L;
         var run = Run(Batches(Enumerable.Range(0, n).Select(i => ((long)i, (long)i, Payload(i, $"u{i}", uid: $"m{i}"))), batch: 100, delayMs: 20), store, dedup,
             o => o with { CommitInterval = TimeSpan.FromMilliseconds(50), Committed = (_, _, next) => Interlocked.Exchange(ref committed, next) });
-        await Task.Delay(200);
+        // Restarted mid-run: once the first rows were committed, with most of the 3,000 still to come (20 ms a batch of 100).
+        for (var deadline = DateTime.UtcNow.AddMinutes(1); Interlocked.Read(ref committed) == 0 && DateTime.UtcNow < deadline;) await Task.Delay(10);
+        Interlocked.Read(ref committed).Should().BeInRange(1, n - 1, "the restart comes mid-run");
         await _redis.RestartAsync(TimeSpan.FromSeconds(1));
         var result = await run;
 

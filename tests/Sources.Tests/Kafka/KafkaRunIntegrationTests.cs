@@ -140,9 +140,16 @@ public sealed class KafkaRunIntegrationTests : IDisposable
         var first = Task.Run(() => Run(4, (messages, _) => { if (messages > 0) firstStarted.TrySetResult(); }, "get_users_stream"));
         await firstStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
         // The second member joins while the first is mid-stream: the group rebalances, revoked partitions flush and commit.
-        var second = Task.Run(() => Run(4, resolvers: "get_users_stream"));
-        await Task.Delay(2500);
-        _kafka.Produce("users", Enumerable.Range(half, half).Select(i => (i % 4, (string?)null, KafkaTestKit.User(i), new[] { ("X-Chalk-MessageType", "User") })));
+        // The second half arrives in chunks until the second member has read some (its join completed), then the rest.
+        var secondStarted = new TaskCompletionSource();
+        var second = Task.Run(() => Run(4, (messages, _) => { if (messages > 0) secondStarted.TrySetResult(); }, "get_users_stream"));
+        int next = half;
+        for (; next < 2 * half && !secondStarted.Task.IsCompleted; next += 500)
+        {
+            _kafka.Produce("users", Enumerable.Range(next, 500).Select(i => (i % 4, (string?)null, KafkaTestKit.User(i), new[] { ("X-Chalk-MessageType", "User") })));
+            await Task.WhenAny(secondStarted.Task, Task.Delay(500));
+        }
+        _kafka.Produce("users", Enumerable.Range(next, 2 * half - next).Select(i => (i % 4, (string?)null, KafkaTestKit.User(i), new[] { ("X-Chalk-MessageType", "User") })));
 
         var a = (await first)["get_users_stream"];
         var b = (await second)["get_users_stream"];

@@ -63,8 +63,9 @@ public sealed class KinesisRunIntegrationTests : IAsyncLifetime, IDisposable
         DefinitionCompiler.CompileText(Yaml(stream), "kinesis.yaml", TestDefinitions.Connectors, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
 
     /// <summary>Runs the resolver with the Kinesis source tuned by <paramref name="source"/> (a quick poll by default), until idle 1.5 s or <paramref name="stop"/>.</summary>
-    private Task<IReadOnlyDictionary<string, OutcomeCounts>> Run(string stream, KinesisSourceOptions? source = null, CancellationToken stop = default) =>
-        TestRuns.RunAsync(Definitions(stream), TestRuns.In(_dir) with { IdleExit = stop.CanBeCanceled ? null : TimeSpan.FromSeconds(1.5) },
+    private Task<IReadOnlyDictionary<string, OutcomeCounts>> Run(string stream, KinesisSourceOptions? source = null,
+        Action<long, IReadOnlyDictionary<string, OutcomeCounts>>? progress = null, CancellationToken stop = default) =>
+        TestRuns.RunAsync(Definitions(stream), TestRuns.In(_dir) with { IdleExit = stop.CanBeCanceled ? null : TimeSpan.FromSeconds(1.5), Progress = progress },
             TestDefinitions.Connectors.With(new KinesisSourceKind(source ?? new KinesisSourceOptions { Poll = TimeSpan.FromMilliseconds(50) })), stop);
 
     private static byte[] User(long id) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { id, name = $"user {id}", email = $"u{id}@example.com" }));
@@ -141,8 +142,10 @@ public sealed class KinesisRunIntegrationTests : IAsyncLifetime, IDisposable
         await PutUsers(stream, Enumerable.Range(1, 2000).Select(i => (long)i));
         using (var stop = new CancellationTokenSource())
         {
-            var first = Run(stream, new KinesisSourceOptions { Limit = 100, Poll = TimeSpan.FromMilliseconds(50) }, stop.Token);
-            await Task.Delay(300);
+            var reading = new TaskCompletionSource();
+            var first = Run(stream, new KinesisSourceOptions { Limit = 100, Poll = TimeSpan.FromMilliseconds(50) },
+                (messages, _) => { if (messages > 0) reading.TrySetResult(); }, stop.Token);
+            await reading.Task.WaitAsync(TimeSpan.FromMinutes(1)); // stopped mid-stream: 100 records a call, 2,000 to read
             await stop.CancelAsync();
             await first.WaitAsync(TimeSpan.FromMinutes(2));
         }

@@ -54,8 +54,9 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
         DefinitionCompiler.CompileText(Yaml, "pubsub.yaml", TestDefinitions.Connectors, out var errors) ?? throw new InvalidOperationException(string.Join("\n", errors));
 
     /// <summary>Runs the resolver with the Pub/Sub source tuned by <paramref name="source"/>, until idle <paramref name="idleSeconds"/> or <paramref name="stop"/>.</summary>
-    private Task<IReadOnlyDictionary<string, OutcomeCounts>> Run(double? idleSeconds, PubSubSourceOptions? source = null, CancellationToken stop = default) =>
-        TestRuns.RunAsync(Definitions(), TestRuns.In(_dir) with { IdleExit = idleSeconds is { } s ? TimeSpan.FromSeconds(s) : null },
+    private Task<IReadOnlyDictionary<string, OutcomeCounts>> Run(double? idleSeconds, PubSubSourceOptions? source = null,
+        Action<long, IReadOnlyDictionary<string, OutcomeCounts>>? progress = null, CancellationToken stop = default) =>
+        TestRuns.RunAsync(Definitions(), TestRuns.In(_dir) with { IdleExit = idleSeconds is { } s ? TimeSpan.FromSeconds(s) : null, Progress = progress },
             TestDefinitions.Connectors.With(new PubSubSourceKind(source)), stop);
 
     private void Setup()
@@ -106,8 +107,9 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
         Publish(Enumerable.Range(1, 3000).Select(i => (JsonSerializer.Serialize(new { id = i, name = $"user {i}" }), "User")));
         using (var stop = new CancellationTokenSource())
         {
-            var first = Run(null, new PubSubSourceOptions { MaxOutstandingMessages = 200 }, stop.Token);
-            await Task.Delay(300);
+            var reading = new TaskCompletionSource();
+            var first = Run(null, new PubSubSourceOptions { MaxOutstandingMessages = 200 }, (messages, _) => { if (messages > 0) reading.TrySetResult(); }, stop.Token);
+            await reading.Task.WaitAsync(TimeSpan.FromMinutes(1)); // stopped mid-stream: flow control holds the rest back
             await stop.CancelAsync();
             await first.WaitAsync(TimeSpan.FromMinutes(2));
         }
