@@ -70,7 +70,7 @@ internal static class ReferenceModel
             {
                 // Batches of 3 keep redeliveries and duplicates both inside a batch and across batches.
                 var stores = EmbeddedStores.Over(dir, online, dedup);
-                try { StreamGraph.RunAsync(defs.Resolvers, Batches(stream), stores.Options with { BatchSize = 3 }).GetAwaiter().GetResult(); }
+                try { StreamGraph.RunAsync(defs.Resolvers, Batches(stream), stores.Options with { Tuning = new() { BatchSize = 3 } }).GetAwaiter().GetResult(); }
                 finally { stores.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
                 var cls = defs.Classes.Single();
                 for (int e = 0; e <= 4; e++)

@@ -43,13 +43,13 @@ internal static class StreamGraph
     public static async Task<GraphResult> RunAsync(IReadOnlyList<ResolverPlan> resolvers, IAsyncEnumerable<SourceEvent> events, GraphOptions options,
         Action<long, IReadOnlyDictionary<string, OutcomeCounts>>? progress = null, CancellationToken cancellationToken = default)
     {
-        int parallelism = options.Parallelism > 0 ? options.Parallelism : Environment.ProcessorCount;
+        int parallelism = options.Tuning.Parallelism > 0 ? options.Tuning.Parallelism : Environment.ProcessorCount;
         var sw = Stopwatch.StartNew();
         long messages = 0;
         using var metrics = new GraphMetrics(options.SampleEvery);
         using var feed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var flush = new FlushSignal();
-        var bounded = new ExecutionDataflowBlockOptions { BoundedCapacity = options.Capacity, CancellationToken = feed.Token };
+        var bounded = new ExecutionDataflowBlockOptions { BoundedCapacity = options.Tuning.Capacity, CancellationToken = feed.Token };
 
         // Built from the end of the graph towards its start: each block is handed the ones it feeds.
         var acks = new AckBlock(resolvers, options.Committed, metrics, feed.Token);
@@ -58,9 +58,9 @@ internal static class StreamGraph
         var sink = TargetWriter.CreateSink(options.Sink, acks, metrics, bounded, cancellationToken);
         var deadLetters = TargetWriter.CreateDeadLetters(options.DeadLetters, acks, metrics, bounded, cancellationToken);
         var fanOut = FanOutBlock.Create(online, offline, sink, deadLetters, acks, metrics, bounded, feed.Token);
-        var dedup = DedupBlock.Create(options.Dedup, options.Capacity * Math.Max(1, resolvers.Count), metrics, feed.Token, cancellationToken);
+        var dedup = DedupBlock.Create(options.Dedup, options.Tuning.Capacity * Math.Max(1, resolvers.Count), metrics, feed.Token, cancellationToken);
         dedup.LinkTo(fanOut, new DataflowLinkOptions { PropagateCompletion = true });
-        var resolve = resolvers.Select(plan => ResolveBlock.Create(plan, parallelism, options.Capacity, metrics, feed.Token)).ToArray();
+        var resolve = resolvers.Select(plan => ResolveBlock.Create(plan, parallelism, options.Tuning.Capacity, metrics, feed.Token)).ToArray();
         foreach (var r in resolve) r.LinkTo(dedup);
 
         // Any fault stops the feed and faults every other block with the same exception, so nothing waits forever.
@@ -81,8 +81,8 @@ internal static class StreamGraph
             online.Block.Post(WriterInput.Tick);
             offline?.Block.Post(WriterInput.Tick);
         }
-        using var ticks = new Timer(_ => Tick(), null, options.CommitInterval, options.CommitInterval);
-        var batcher = new MessageBatcher(options.BatchSize, options.Linger);
+        using var ticks = new Timer(_ => Tick(), null, options.Tuning.CommitInterval, options.Tuning.CommitInterval);
+        var batcher = new MessageBatcher(options.Tuning.BatchSize, options.Tuning.Linger);
         var sourceMetrics = metrics.Add("source+batcher", 1, () => 0);
         long sequence = 0, streamTime = long.MinValue;
         try

@@ -139,12 +139,8 @@ public static class PipelineRuntime
                 DeadLetters = deadLetters,
                 Committed = source.Acknowledged,
                 Clock = traits.Live ? TimeProvider.System : null,
-                BatchSize = traits.Live ? traits.BatchSize : tuning.BatchSize,
-                Linger = traits.Live ? TimeSpan.Zero : tuning.Linger, // a live source hands on what is due
-                Parallelism = tuning.Parallelism,
-                Capacity = tuning.Capacity,
-                CommitRows = tuning.CommitRows,
-                CommitInterval = tuning.CommitInterval,
+                // A live source batches itself and hands on what is due.
+                Tuning = traits.Live ? tuning with { BatchSize = traits.BatchSize, Linger = TimeSpan.Zero } : tuning,
             };
             // The source stops reading when told; the graph then drains everything it was handed.
             result = await StreamGraph.RunAsync(unit.Plans, Read(source, unit, stop), graph, progress, CancellationToken.None);

@@ -48,22 +48,3 @@ public sealed record RuntimeOptions
     /// <summary>Hears what went wrong without stopping the run (offset commits a broker refused).</summary>
     public Action<string>? Warn { get; init; }
 }
-
-/// <summary>How a graph runs: the tuning of <see cref="GraphOptions"/> without its stores.</summary>
-public sealed record GraphTuning
-{
-    /// <summary>See <see cref="GraphOptions.Parallelism"/>.</summary>
-    public int Parallelism { get; init; }
-    /// <summary>See <see cref="GraphOptions.Capacity"/>.</summary>
-    public int Capacity { get; init; } = 4;
-    /// <summary>See <see cref="GraphOptions.BatchSize"/> (a live source's own batch size wins).</summary>
-    public int BatchSize { get; init; } = 4096;
-    /// <summary>See <see cref="GraphOptions.Linger"/> (zero for live sources).</summary>
-    public TimeSpan Linger { get; init; } = TimeSpan.FromMilliseconds(50);
-    /// <summary>See <see cref="GraphOptions.CommitRows"/>.</summary>
-    public int CommitRows { get; init; } = 262_144;
-    /// <summary>See <see cref="GraphOptions.CommitInterval"/>.</summary>
-    public TimeSpan CommitInterval { get; init; } = TimeSpan.FromSeconds(1);
-    /// <summary>How long offline segments stay open when the source sets no bound (a replay's files close at the end anyway).</summary>
-    public TimeSpan OfflineFileAge { get; init; } = TimeSpan.FromMinutes(1);
-}

@@ -57,7 +57,7 @@ public sealed class ReplayMemoryUnitTests : IDisposable
         // groups and 131,072-row files both runs reach that bound: what is compared is whether memory grows past it.
         var dir = Directory.CreateDirectory(Path.Combine(_dir, name)).FullName;
         await using var stores = await EmbeddedStores.OpenAsync(dir, offlineFileRows: 131_072);
-        var options = stores.Options with { CommitRows = 16_384 };
+        var options = stores.Options with { Tuning = new() { CommitRows = 16_384 } };
         GC.Collect();
         long peak = 0;
         int calls = 0;

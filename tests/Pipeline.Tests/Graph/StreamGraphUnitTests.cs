@@ -27,7 +27,7 @@ public sealed class StreamGraphUnitTests : IDisposable
     private async Task<(EmbeddedStores Stores, GraphOptions Options)> Open(string? offline = "offline")
     {
         var stores = await EmbeddedStores.OpenAsync(_dir, offline);
-        return (stores, stores.Options with { BatchSize = 3 });
+        return (stores, stores.Options with { Tuning = new() { BatchSize = 3 } });
     }
 
     private static async IAsyncEnumerable<MessageBatch> Messages(int count, Func<int, string> payload, int partitions = 1)

@@ -153,7 +153,7 @@ public sealed class RedisStoresIntegrationTests : IAsyncLifetime
         const int n = 3000;
         var committed = 0L;
         var run = Run(Batches(Enumerable.Range(0, n).Select(i => ((long)i, (long)i, Payload(i, $"u{i}", uid: $"m{i}"))), batch: 100, delayMs: 20), store, dedup,
-            o => o with { CommitInterval = TimeSpan.FromMilliseconds(50), Committed = (_, _, next) => Interlocked.Exchange(ref committed, next) });
+            o => o with { Tuning = o.Tuning with { CommitInterval = TimeSpan.FromMilliseconds(50) }, Committed = (_, _, next) => Interlocked.Exchange(ref committed, next) });
         // Restarted mid-run: once the first rows were committed, with most of the 3,000 still to come (20 ms a batch of 100).
         for (var deadline = DateTime.UtcNow.AddMinutes(1); Interlocked.Read(ref committed) == 0 && DateTime.UtcNow < deadline;) await Task.Delay(10);
         Interlocked.Read(ref committed).Should().BeInRange(1, n - 1, "the restart comes mid-run");

@@ -35,8 +35,8 @@ internal sealed class OnlineWriter
         _staging = store as IStagingOnlineStore;
         _acks = acks;
         _flush = flush;
-        _commitRows = options.CommitRows;
-        _commitInterval = options.CommitInterval;
+        _commitRows = options.Tuning.CommitRows;
+        _commitInterval = options.Tuning.CommitInterval;
         _cancellationToken = cancellationToken;
         Block = Writers.Create(Name, metrics, bounded, StageAsync);
     }
