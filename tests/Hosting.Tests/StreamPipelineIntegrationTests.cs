@@ -47,7 +47,7 @@ public sealed class StreamPipelineIntegrationTests : IDisposable
         var fromKafka = StreamResolver.For<UserMessage>("people_from_kafka", Kafka.Topic("people", kafka.Bootstrap))
             .Output(m => new Person { PersonId = m.Id, Name = m.Name });
         var fromKinesis = StreamResolver.For<UserMessage>("people_from_kinesis",
-                new SourceRef("people_stream", "kinesis", new Dictionary<string, string> { ["stream_name"] = "people", ["endpoint_url"] = kinesalite.Endpoint }))
+                Kinesis.Stream("people", endpointUrl: kinesalite.Endpoint, name: "people_stream"))
             .Output(m => new Person { PersonId = m.Id, Name = m.Name });
 
         await using var online = await SqliteOnlineStore.OpenAsync(Path.Combine(_dir, "online.db"));

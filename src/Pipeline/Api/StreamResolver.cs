@@ -11,25 +11,9 @@ namespace Sluice;
 
 /// <summary>A stream to read from or write to, as a resolver's source or sink target.</summary>
 /// <param name="Name">The source's name in plans and outputs (by default the topic or file name).</param>
-/// <param name="Kind"><c>kafka</c>, <c>recording</c>, <c>pubsub</c> or <c>kinesis</c>.</param>
+/// <param name="Kind">The source kind (<c>kafka</c>, <c>recording</c>, <c>pubsub</c>, <c>kinesis</c>, or one an application registers).</param>
 /// <param name="Options">The source's options, named as in YAML (<c>bootstrap_servers</c>, <c>topic</c>, ...).</param>
 public sealed record SourceRef(string Name, string Kind, IReadOnlyDictionary<string, string> Options);
-
-/// <summary>Kafka topics as sources and sink targets.</summary>
-public static class Kafka
-{
-    /// <summary>A Kafka topic; <paramref name="options"/> takes the other YAML keys (<c>late_arrival_deadline</c>, <c>group_id_prefix</c>, ...).</summary>
-    public static SourceRef Topic(string topic, string bootstrapServers, IReadOnlyDictionary<string, string>? options = null, string? name = null) =>
-        new(name ?? topic, "kafka", new Dictionary<string, string>(options ?? new Dictionary<string, string>()) { ["topic"] = topic, ["bootstrap_servers"] = bootstrapServers });
-}
-
-/// <summary>Recording files as sources.</summary>
-public static class Recordings
-{
-    /// <summary>A <c>.jsonl</c> or <c>.arrows</c> recording.</summary>
-    public static SourceRef File(string path, IReadOnlyDictionary<string, string>? options = null, string? name = null) =>
-        new(name ?? Path.GetFileNameWithoutExtension(path), "recording", new Dictionary<string, string>(options ?? new Dictionary<string, string>()) { ["path"] = path });
-}
 
 /// <summary>How a sink encodes rows: one Arrow IPC stream per batch, or one JSON object per row.</summary>
 public enum SinkFormat

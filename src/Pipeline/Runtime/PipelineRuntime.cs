@@ -150,7 +150,7 @@ public static class PipelineRuntime
             await source.DisposeAsync(); // commits what was acknowledged
         }
         foreach (var warning in source.Warnings) options.Warn?.Invoke($"source {unit.Source?.Name ?? "replay"}: {warning}");
-        if (source.Fault is { } fault) throw new SourceException(unit.Source?.Name ?? "replay", unit.Source?.Kind.Value ?? "recording", fault);
+        if (source.Fault is { } fault) throw new SourceException(unit.Source?.Name ?? "replay", unit.Source?.Kind.Value ?? "replay", fault);
         return result;
     }
 

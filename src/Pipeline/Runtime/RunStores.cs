@@ -28,9 +28,10 @@ internal sealed class RunStores : IAsyncDisposable
         IOnlineStore? ownOnline = null;
         try
         {
-            var online = options.OnlineStore ?? (ownOnline = await Open(() => connectors.OnlineStore(options.Online).OpenAsync(options.Online, new StoreOpenOptions(), ct), "online"));
+            var onlineUri = options.OnlineStore is null ? options.Online ?? throw new RunSetupException("no online store: give its URI or the store") : null;
+            var online = options.OnlineStore ?? (ownOnline = await Open(() => connectors.OnlineStore(onlineUri!).OpenAsync(onlineUri!, new StoreOpenOptions(), ct), "online"));
             if (options.DedupStore is { } given) return new RunStores(online, given, ownOnline, null);
-            var uri = options.Dedup ?? (options.OnlineStore is null ? Kind(() => connectors.OnlineStore(options.Online), "online").DefaultDedup(options.Online) : "memory");
+            var uri = options.Dedup ?? (onlineUri is not null ? Kind(() => connectors.OnlineStore(onlineUri), "online").DefaultDedup(onlineUri) : "memory");
             var dedup = await Open(() => connectors.DedupStore(uri).OpenAsync(uri, new StoreOpenOptions(), ct), "dedup");
             return new RunStores(online, dedup, ownOnline, dedup);
         }

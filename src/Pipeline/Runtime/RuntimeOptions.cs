@@ -7,8 +7,8 @@ namespace Sluice.Pipeline.Runtime;
 /// <summary>What a run serves, where it writes, and when it stops: the same for <c>sluice replay</c>, <c>sluice run</c> and the C# API.</summary>
 public sealed record RuntimeOptions
 {
-    /// <summary>The online store's URI (<c>sqlite:PATH</c>, <c>redis://host:port</c>, ...).</summary>
-    public string Online { get; init; } = "sqlite:.sluice/online.db";
+    /// <summary>The online store's URI (<c>sqlite:PATH</c>, <c>redis://host:port</c>, ...), when <see cref="OnlineStore"/> is not given.</summary>
+    public string? Online { get; init; }
     /// <summary>An online store to use instead of opening <see cref="Online"/> (the caller disposes it).</summary>
     public IOnlineStore? OnlineStore { get; init; }
     /// <summary>The dedup store's URI; null: the one beside the online store (a file next to it, the same server).</summary>
