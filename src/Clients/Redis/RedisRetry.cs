@@ -33,7 +33,10 @@ internal static class RedisRetry
         }
     }
 
+    // Also what a cluster answers while a slot moves or a master fails over: the work is regrouped by node and sent again.
     private static bool Transient(Exception e) => e is RedisConnectionException or RedisTimeoutException
-        || (e is RedisServerException s && (s.Message.StartsWith("LOADING", StringComparison.Ordinal) || s.Message.StartsWith("BUSY", StringComparison.Ordinal)
-            || s.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)));
+        || (e is RedisServerException s && (Prefixes.Any(p => s.Message.StartsWith(p, StringComparison.Ordinal))
+            || s.Message.Contains("non local key", StringComparison.Ordinal)));
+
+    private static readonly string[] Prefixes = ["LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MOVED", "ASK", "MASTERDOWN", "READONLY"];
 }

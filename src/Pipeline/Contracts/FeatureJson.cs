@@ -16,7 +16,37 @@ public static class FeatureJson
     public static JsonWriterOptions WriterOptions { get; } = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Writes row <paramref name="i"/> of <paramref name="column"/> (of <paramref name="type"/>) as one JSON value.</summary>
-    public static void Write(Utf8JsonWriter w, IArrowArray column, int i, DataType type) => WriteRow(w, ArrowValues.GetRow(column, i, type), type);
+    public static void Write(Utf8JsonWriter w, IArrowArray column, int i, DataType type)
+    {
+        // Scalars straight from their columns (no boxed row value: the Redis store writes every value of every row).
+        if (column.IsNull(i))
+        {
+            w.WriteNullValue();
+            return;
+        }
+        switch (column)
+        {
+            case StringArray s when type.Kind == TypeKind.String:
+                w.WriteStringValue(s.GetBytes(i));
+                return;
+            case Int64Array l when type.Kind is TypeKind.Int64 or TypeKind.Enum:
+                w.WriteNumberValue(l.Values[i]);
+                return;
+            case DoubleArray d when type.Kind == TypeKind.Float64 && double.IsFinite(d.Values[i]):
+                w.WriteNumberValue(d.Values[i]);
+                return;
+            case BooleanArray b when type.Kind == TypeKind.Bool:
+                w.WriteBooleanValue(b.GetValue(i)!.Value);
+                return;
+            case TimestampArray t when type.Kind == TypeKind.Timestamp:
+                Span<byte> iso = stackalloc byte[40]; // "yyyy-MM-ddTHH:mm:ss.ffffffZ" is 27
+                int n = TextFormat.WriteTimestamp(t.Values[i], iso);
+                if (n < 0) w.WriteNullValue();
+                else w.WriteStringValue(iso[..n]);
+                return;
+        }
+        WriteRow(w, ArrowValues.GetRow(column, i, type), type);
+    }
 
     /// <summary>Writes a row-form value as JSON.</summary>
     public static void WriteRow(Utf8JsonWriter w, object? value, DataType type)

@@ -25,6 +25,22 @@ public interface IOnlineStore : IAsyncDisposable
 
     /// <summary>The online values of one entity as a JSON object keyed by FQN (timestamps ISO-8601 UTC), or null when unknown or expired.</summary>
     Task<string?> GetAsync(FeatureClassPlan cls, string primaryKey, CancellationToken cancellationToken = default);
+
+    /// <summary>How the graph groups writes for this store (by default: the graph's group size, one write at a time).</summary>
+    OnlineWriteShape WriteShape => OnlineWriteShape.OneAtATime;
+}
+
+/// <summary>
+/// How the graph groups online writes for a store: an embedded file writes best in a few large groups one at a time
+/// (each commit rewrites the pages it dirties); a server writes best in many small groups in flight together, so that
+/// it is busy from the first batch to the last.
+/// </summary>
+/// <param name="GroupRows">Rows a group gathers before it is written; null: the graph's <c>CommitRows</c>.</param>
+/// <param name="WritesInFlight">Group writes that may be in flight at once; their rows are acknowledged as each completes.</param>
+public sealed record OnlineWriteShape(int? GroupRows, int WritesInFlight)
+{
+    /// <summary>The graph's group size, one write at a time.</summary>
+    public static OnlineWriteShape OneAtATime { get; } = new(null, 1);
 }
 
 /// <summary>What the online stores share about the feature rows they are handed.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -11,57 +12,69 @@ using StackExchange.Redis;
 namespace Sluice.Sinks;
 
 /// <summary>
-/// The Redis online store (DESIGN.md section 5). One hash per entity, key <c>sluice:&lt;namespace&gt;:&lt;primary key&gt;</c>
-/// (e.g. <c>sluice:user:123</c>; the key as decimal text, a string as it is, bytes as they are), and per feature three
-/// fields: <c>&lt;fqn&gt;</c> its value as JSON text (<c>"John"</c>, <c>42</c>, <c>null</c>, timestamps as ISO-8601 strings),
-/// <c>&lt;fqn&gt;__ts</c> its feature time and <c>&lt;fqn&gt;__exp</c> its expiry (microseconds since the epoch).
-/// A server-side script replaces a feature only when the incoming feature time is not older, atomically per entity;
-/// the key expires <c>max_staleness</c> after its last write (PEXPIRE; the class's features share it), and reads skip
-/// fields whose expiry passed. A class without <c>max_staleness</c> writes no <c>__exp</c> fields.
-/// A group goes out as pipelined script calls of up to 256 entities each, retried through restarts.
+/// The Redis online store. One hash per entity, key <c>sluice:&lt;namespace&gt;:&lt;primary key&gt;</c> (e.g.
+/// <c>sluice:user:123</c>; the key as decimal text, a string as it is, bytes as they are), one field per feature, named
+/// by its FQN, holding <c>"&lt;feature time&gt; &lt;expiry&gt; &lt;value&gt;"</c>: the feature time in microseconds and the
+/// expiry in seconds since the epoch (<c>-</c> when the class has no <c>max_staleness</c>) and the value as JSON text
+/// (<c>"John"</c>, <c>42</c>, <c>null</c>, timestamps as ISO-8601 strings), e.g. <c>1700000000000000 1702592000 "John"</c>.
+/// A server-side script replaces a feature only when the incoming feature time is not older, atomically per entity.
+/// <c>max_staleness</c> hides a value on read once its own expiry (<c>max_staleness</c> after its write) passed. Keys
+/// themselves do not expire by default: memory is Redis's to bound (<c>maxmemory</c> with an eviction policy such as
+/// <c>allkeys-lru</c>), as with Feast's default. With <c>key_ttl=true</c> in the URI a key also expires
+/// <c>max_staleness</c> after its last write (PEXPIRE), so that entities nobody writes any more leave the server; that
+/// costs about a quarter of the server's time per new entity (measured with <c>perf redis</c>).
+/// <para>
+/// A batch goes out as script calls of up to 256 entities each, the arguments encoded into one buffer (no string per
+/// value). On a Redis Cluster each call carries only keys of one node (declaring its first key, so that it is routed
+/// there, and the script flagged <c>allow-cross-slot-keys</c>); what a moving slot or a failover refuses is regrouped
+/// and sent again. Writes are retried through restarts; repeating one is harmless (the newest feature time wins).
+/// Fields of the earlier layout (a bare JSON value beside <c>&lt;fqn&gt;__ts</c> and <c>&lt;fqn&gt;__exp</c>) are read, and
+/// replaced by the next write of their feature.
+/// </para>
 /// </summary>
 internal sealed class RedisOnlineStore : IOnlineStore, IStagingOnlineStore
 {
     private const int EntitiesPerCall = 256;
 
-    // KEYS: entity keys. ARGV: expiry (us, '' = none), ttl (ms, 0 = none), k, k feature names, then per entity its
-    // feature time and k JSON values.
+    // ARGV: ttl (ms, '0' = none), k, k feature names, n, then per entity its key, its feature time and k values
+    // ("<time> <expiry> <json>"). KEYS: the first entity's key (routing only). A held value that does not start with a
+    // time (the earlier layout) is replaced.
     private const string Upsert = """
-        local exp = ARGV[1]
-        local ttl = tonumber(ARGV[2])
-        local k = tonumber(ARGV[3])
-        local tsNames = {}
-        local expNames = {}
-        for f = 1, k do
-          tsNames[f] = ARGV[3 + f] .. '__ts'
-          expNames[f] = ARGV[3 + f] .. '__exp'
-        end
-        for e = 1, #KEYS do
-          local key = KEYS[e]
-          local at = 3 + k + (e - 1) * (k + 1) + 1
-          local ts = ARGV[at]
-          local t = tonumber(ts)
-          local held = redis.call('HMGET', key, unpack(tsNames))
-          local set = {}
+        local ttl, k = ARGV[1], tonumber(ARGV[2])
+        local names = {}
+        for f = 1, k do names[f] = ARGV[2 + f] end
+        local n = tonumber(ARGV[3 + k])
+        local call, find, sub = redis.call, string.find, string.sub
+        local set = {}
+        local at = 4 + k
+        for e = 1, n do
+          local key, t = ARGV[at], tonumber(ARGV[at + 1])
+          local held = call('HMGET', key, unpack(names))
+          local m = 0
           for f = 1, k do
-            if (not held[f]) or t >= tonumber(held[f]) then
-              set[#set + 1] = ARGV[3 + f]
-              set[#set + 1] = ARGV[at + f]
-              set[#set + 1] = tsNames[f]
-              set[#set + 1] = ts
-              if exp ~= '' then
-                set[#set + 1] = expNames[f]
-                set[#set + 1] = exp
-              end
+            local h = held[f]
+            local ht = nil
+            if h then
+              local sp = find(h, ' ', 1, true)
+              if sp then ht = tonumber(sub(h, 1, sp - 1)) end
+            end
+            if (not ht) or t >= ht then
+              set[m + 1] = names[f]
+              set[m + 2] = ARGV[at + 1 + f]
+              m = m + 2
             end
           end
-          if #set > 0 then
-            redis.call('HSET', key, unpack(set))
-            if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+          if m > 0 then
+            call('HSET', key, unpack(set, 1, m))
+            if ttl ~= '0' then call('PEXPIRE', key, ttl) end
           end
+          at = at + 2 + k
         end
-        return #KEYS
+        return n
         """;
+
+    // The same script on a cluster: its keys span slots (one node's).
+    private const string ClusterUpsert = "#!lua flags=allow-cross-slot-keys\n" + Upsert;
 
     private readonly RedisConnection _redis;
     private readonly TimeProvider _clock;
@@ -73,8 +86,8 @@ internal sealed class RedisOnlineStore : IOnlineStore, IStagingOnlineStore
     }
 
     /// <summary>
-    /// Connects to <paramref name="uri"/> (<c>redis://[user:password@]host:port[/db][?tls=true]</c>); work is retried
-    /// through connection loss for <paramref name="giveUpAfter"/> (default 2 minutes).
+    /// Connects to <paramref name="uri"/> (<c>redis://[user:password@]host:port[,host:port...][/db][?tls=true]</c>); work
+    /// is retried through connection loss for <paramref name="giveUpAfter"/> (default 2 minutes).
     /// </summary>
     public static async Task<RedisOnlineStore> OpenAsync(string uri, TimeProvider? clock = null, TimeSpan? giveUpAfter = null) =>
         new(await RedisConnection.ConnectAsync(uri, giveUpAfter), clock ?? TimeProvider.System);
@@ -82,13 +95,19 @@ internal sealed class RedisOnlineStore : IOnlineStore, IStagingOnlineStore
     /// <summary>The store's address, without its password.</summary>
     public string Display => _redis.Display;
 
+    /// <summary>
+    /// Small groups, several in flight: the server is kept busy from the first batch on (a 262,144-row group left it
+    /// idle while the first group staged) and writes of one connection run in the order they were sent.
+    /// </summary>
+    public OnlineWriteShape WriteShape { get; } = new(8192, 4);
+
     /// <summary>The Redis key of an entity.</summary>
     public static RedisKey EntityKey(FeatureClassPlan cls, ReadOnlySpan<byte> primaryKey) => EntityKey(KeyPrefix(cls), primaryKey);
 
     /// <summary>What every entity key of <paramref name="cls"/> starts with: <c>sluice:&lt;namespace&gt;:</c>.</summary>
     private static byte[] KeyPrefix(FeatureClassPlan cls) => Encoding.UTF8.GetBytes($"sluice:{cls.Namespace}:");
 
-    private static RedisKey EntityKey(byte[] prefix, ReadOnlySpan<byte> primaryKey)
+    private static byte[] EntityKey(byte[] prefix, ReadOnlySpan<byte> primaryKey)
     {
         var key = new byte[prefix.Length + primaryKey.Length];
         prefix.CopyTo(key, 0);
@@ -100,67 +119,127 @@ internal sealed class RedisOnlineStore : IOnlineStore, IStagingOnlineStore
     public Task WriteAsync(IReadOnlyList<(ResolverPlan Plan, RecordBatch Features)> group, CancellationToken cancellationToken = default) =>
         WriteStagedAsync(group.Select(x => Stage(x.Plan, x.Features)).ToList(), cancellationToken);
 
-    /// <summary>A batch's script calls, built when the graph stages it (while the previous group is in flight); the expiry is filled in at the write.</summary>
-    private sealed record Staged(ResolverPlan Plan, List<(RedisKey[] Keys, RedisValue[] Values)> Calls);
+    /// <summary>
+    /// A batch encoded when the graph stages it (while the previous group is in flight): per row its key and feature time,
+    /// and each value's JSON as a slice of one buffer. The values' time and expiry prefix is added at the write.
+    /// </summary>
+    private sealed record Staged(ResolverPlan Plan, RedisValue[] Names, RedisKey[] Keys, long[] Times, ReadOnlyMemory<byte>[] Json);
 
     object IStagingOnlineStore.Stage(ResolverPlan plan, RecordBatch features) => Stage(plan, features);
 
     Task IStagingOnlineStore.WriteStagedAsync(IReadOnlyList<object> staged, CancellationToken cancellationToken) =>
         WriteStagedAsync(staged.Cast<Staged>().ToList(), cancellationToken);
 
-    private static Staged Stage(ResolverPlan plan, RecordBatch features) => new(plan, Calls(plan, features).ToList());
+    private static Staged Stage(ResolverPlan plan, RecordBatch f)
+    {
+        var cls = plan.Class;
+        var features = OnlineRows.ValueFeatures(plan, f.Schema);
+        int k = features.Length;
+        var columns = features.Select(x => f.Column(x.Fqn)).ToArray();
+        var time = (TimestampArray)f.Column("__ts__");
+        var keyColumn = f.Column(cls.Primary.Fqn);
+        var prefix = KeyPrefix(cls);
+        var keys = new RedisKey[f.Length];
+        var times = new long[f.Length];
+        var spans = new (int Start, int Length)[f.Length * k];
+        var buffer = new ArrayBufferWriter<byte>(f.Length * k * 24 + 64);
+        var json = new Utf8JsonWriter(buffer, FeatureJson.WriterOptions);
+        Span<byte> digits = stackalloc byte[20];
+        for (int r = 0; r < f.Length; r++)
+        {
+            keys[r] = EntityKey(prefix, KeyBytes(keyColumn, r, cls.Primary.Type, digits));
+            times[r] = time.Values[r];
+            for (int c = 0; c < k; c++)
+            {
+                int start = buffer.WrittenCount;
+                json.Reset(buffer);
+                FeatureJson.Write(json, columns[c], r, features[c].Type);
+                json.Flush();
+                spans[r * k + c] = (start, buffer.WrittenCount - start);
+            }
+        }
+        var memory = buffer.WrittenMemory;
+        return new Staged(plan, features.Select(x => (RedisValue)x.Fqn).ToArray(), keys, times,
+            spans.Select(x => memory.Slice(x.Start, x.Length)).ToArray());
+    }
 
     private async Task WriteStagedAsync(List<Staged> staged, CancellationToken cancellationToken)
     {
+        if (staged.All(s => s.Keys.Length == 0)) return;
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000; // max_staleness counts from the write
-        foreach (var s in staged)
-        {
-            RedisValue exp = s.Plan.Class.ExpiresAt(now) is { } e ? e : RedisValue.EmptyString;
-            foreach (var (_, values) in s.Calls) values[0] = exp;
-        }
-        var calls = staged.SelectMany(s => s.Calls).ToList();
-        if (calls.Count == 0) return;
+        // Per row: its key, its time and its values with their "<time> <expiry> " prefix, one buffer per batch.
+        // The expiry in whole seconds (rounded up): ten digits where microseconds take sixteen, so that a value with its
+        // prefix stays within Redis's compact hash encoding (64 bytes a value by default) more often.
+        var rows = staged.Select(s => Rows(s, s.Plan.Class.ExpiresAt(now) is { } e ? (e + 999_999) / 1_000_000 : null)).ToList();
         await RedisRetry.RunAsync("online store", _redis, async () =>
         {
-            await Task.WhenAll(calls.Select(c => _redis.Database.ScriptEvaluateAsync(Upsert, c.Keys, c.Values)));
+            // Grouped by node at each try: a slot that moved is found where it is now.
+            bool cluster = _redis.IsCluster;
+            var calls = new List<Task<RedisResult>>();
+            for (int b = 0; b < staged.Count; b++)
+            {
+                var s = staged[b];
+                RedisValue ttl = _redis.KeyTtl && s.Plan.Class.MaxStaleness is { } st ? (long)st.TotalMilliseconds : 0;
+                foreach (var node in _redis.ByNode(s.Keys))
+                    for (int start = 0; start < node.Count; start += EntitiesPerCall)
+                        calls.Add(Call(s, rows[b], node, start, Math.Min(EntitiesPerCall, node.Count - start), ttl, cluster));
+            }
+            await Task.WhenAll(calls);
             return 0;
         }, cancellationToken);
     }
 
-    /// <summary>The script calls of one batch: up to <see cref="EntitiesPerCall"/> entities each; ARGV[1] (the expiry) is left for the write.</summary>
-    private static IEnumerable<(RedisKey[] Keys, RedisValue[] Values)> Calls(ResolverPlan plan, RecordBatch f)
+    /// <summary>The script arguments of every row of <paramref name="s"/>: key, feature time, then each value prefixed by its time and expiry.</summary>
+    private static RedisValue[] Rows(Staged s, long? expiry)
     {
-        var cls = plan.Class;
-        var features = OnlineRows.ValueFeatures(plan, f.Schema);
-        var columns = features.Select(x => f.Column(x.Fqn)).ToArray();
-        var time = (TimestampArray)f.Column("__ts__");
-        var key = f.Column(cls.Primary.Fqn);
-        var prefix = KeyPrefix(cls);
-        RedisValue ttl = cls.MaxStaleness is { } s ? (long)s.TotalMilliseconds : 0;
-        for (int start = 0; start < f.Length; start += EntitiesPerCall)
+        int k = s.Names.Length;
+        var rows = new RedisValue[s.Keys.Length * (k + 2)];
+        var buffer = new byte[s.Json.Sum(j => j.Length + 40)];
+        int at = 0;
+        for (int r = 0; r < s.Keys.Length; r++)
         {
-            int n = Math.Min(EntitiesPerCall, f.Length - start);
-            var keys = new RedisKey[n];
-            var values = new RedisValue[3 + features.Length + n * (features.Length + 1)];
-            values[1] = ttl;
-            values[2] = features.Length;
-            for (int c = 0; c < features.Length; c++) values[3 + c] = features[c].Fqn;
-            int v = 3 + features.Length;
-            for (int i = 0; i < n; i++)
+            rows[r * (k + 2)] = (byte[])s.Keys[r]!;
+            rows[r * (k + 2) + 1] = s.Times[r];
+            for (int c = 0; c < k; c++)
             {
-                int r = start + i;
-                keys[i] = EntityKey(prefix, KeyBytes(key, r, cls.Primary.Type));
-                values[v++] = time.Values[r];
-                for (int c = 0; c < features.Length; c++) values[v++] = FeatureJson.ToJson(columns[c], r, features[c].Type);
+                int start = at;
+                s.Times[r].TryFormat(buffer.AsSpan(at), out int w, default, CultureInfo.InvariantCulture);
+                at += w;
+                buffer[at++] = (byte)' ';
+                if (expiry is { } e)
+                {
+                    e.TryFormat(buffer.AsSpan(at), out w, default, CultureInfo.InvariantCulture);
+                    at += w;
+                }
+                else buffer[at++] = (byte)'-';
+                buffer[at++] = (byte)' ';
+                var json = s.Json[r * k + c].Span;
+                json.CopyTo(buffer.AsSpan(at));
+                at += json.Length;
+                rows[r * (k + 2) + 2 + c] = new ReadOnlyMemory<byte>(buffer, start, at - start);
             }
-            yield return (keys, values);
         }
+        return rows;
     }
 
-    private static byte[] KeyBytes(IArrowArray column, int row, DataType type) => column switch
+    private Task<RedisResult> Call(Staged s, RedisValue[] rows, List<int> entities, int start, int n, RedisValue ttl, bool cluster)
     {
-        StringArray s => s.GetBytes(row).ToArray(),
-        BinaryArray b => b.GetBytes(row).ToArray(),
+        int k = s.Names.Length;
+        var args = new RedisValue[3 + k + n * (k + 2)];
+        args[0] = ttl;
+        args[1] = k;
+        s.Names.CopyTo(args, 2);
+        args[2 + k] = n;
+        for (int i = 0; i < n; i++) System.Array.Copy(rows, entities[start + i] * (k + 2), args, 3 + k + i * (k + 2), k + 2);
+        return _redis.Database.ScriptEvaluateAsync(cluster ? ClusterUpsert : Upsert, [s.Keys[entities[start]]], args);
+    }
+
+    /// <summary>A primary key's bytes: a string or bytes as they are, an integer as decimal text (into <paramref name="digits"/>).</summary>
+    private static ReadOnlySpan<byte> KeyBytes(IArrowArray column, int row, DataType type, Span<byte> digits) => column switch
+    {
+        StringArray s => s.GetBytes(row),
+        BinaryArray b => b.GetBytes(row),
+        Int64Array l when l.Values[row].TryFormat(digits, out int n, default, CultureInfo.InvariantCulture) => digits[..n],
         _ => Encoding.UTF8.GetBytes(FeatureJson.ToJson(column, row, type)),
     };
 
@@ -190,8 +269,9 @@ internal sealed class RedisOnlineStore : IOnlineStore, IStagingOnlineStore
         foreach (var f in cls.Features.Where(x => !x.Primary))
         {
             if (!fields.TryGetValue(f.Fqn, out var value)) continue;
-            if (fields.TryGetValue(f.Fqn + "__exp", out var exp) && (long)exp <= now) continue; // expired
-            values.Add((f.Fqn, value.ToString()));
+            var (expiry, json) = Split(value.ToString(), fields, f.Fqn);
+            if (expiry is { } e && e <= now) continue; // expired
+            values.Add((f.Fqn, json));
         }
         if (values.Count == 0 && cls.Features.Any(f => !f.Primary)) return null;
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
@@ -210,6 +290,22 @@ internal sealed class RedisOnlineStore : IOnlineStore, IStagingOnlineStore
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// A field's expiry and JSON value: <c>"&lt;time&gt; &lt;expiry|-&gt; &lt;json&gt;"</c>, or a bare JSON value of the earlier
+    /// layout, whose expiry is in its <c>&lt;fqn&gt;__exp</c> field.
+    /// </summary>
+    private static (long? Expiry, string Json) Split(string field, Dictionary<string, RedisValue> fields, string fqn)
+    {
+        int a = field.IndexOf(' ', StringComparison.Ordinal);
+        int b = a < 0 ? -1 : field.IndexOf(' ', a + 1);
+        if (b > 0 && long.TryParse(field.AsSpan(0, a), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
+        {
+            var exp = field.AsSpan(a + 1, b - a - 1);
+            return (exp is "-" ? null : long.Parse(exp, CultureInfo.InvariantCulture) * 1_000_000, field[(b + 1)..]);
+        }
+        return (fields.TryGetValue(fqn + "__exp", out var legacy) ? (long)legacy : null, field);
     }
 
     /// <inheritdoc/>

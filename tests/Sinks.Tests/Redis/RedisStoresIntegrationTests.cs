@@ -81,11 +81,24 @@ public sealed class RedisStoresIntegrationTests : IAsyncLifetime
         await using var raw = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{_redis.Port}");
         var db = raw.GetDatabase();
         var hash = (await db.HashGetAllAsync("sluice:user:123")).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
-        hash["user.full_name"].Should().Be("\"newer\"");
-        hash["user.full_name__ts"].Should().Be("2000000");
-        long.Parse(hash["user.full_name__exp"], System.Globalization.CultureInfo.InvariantCulture).Should()
-            .BeCloseTo(DateTimeOffset.UtcNow.AddDays(30).ToUnixTimeMilliseconds() * 1000, 60_000_000);
-        (await db.KeyTimeToLiveAsync("sluice:user:123")).Should().BeCloseTo(TimeSpan.FromDays(30), TimeSpan.FromMinutes(1));
+        var name = hash["user.full_name"].Split(' ', 3);
+        name[0].Should().Be("2000000", "the feature time");
+        long.Parse(name[1], System.Globalization.CultureInfo.InvariantCulture).Should()
+            .BeCloseTo(DateTimeOffset.UtcNow.AddDays(30).ToUnixTimeSeconds(), 60, "the expiry in seconds, max_staleness after the write");
+        name[2].Should().Be("\"newer\"", "the value as JSON");
+        hash.Keys.Should().BeEquivalentTo(["user.full_name", "user.email_address", "user.updated_at"], "one field a feature, the primary key in the key");
+        (await db.KeyTimeToLiveAsync("sluice:user:123")).Should().BeNull("keys expire only with key_ttl=true; max_staleness hides values on read");
+    }
+
+    [Fact]
+    public async Task With_key_ttl_an_entity_key_expires_max_staleness_after_its_last_write()
+    {
+        await using var store = await RedisOnlineStore.OpenAsync(_redis.Uri + "?key_ttl=true");
+        await using var dedup = await RedisDedupStore.OpenAsync(_redis.Uri);
+        store.Display.Should().EndWith("?key_ttl=true");
+        await Run(Batches([(0, 2_000_000, Payload(123, "newer"))]), store, dedup);
+        await using var raw = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{_redis.Port}");
+        (await raw.GetDatabase().KeyTimeToLiveAsync("sluice:user:123")).Should().BeCloseTo(TimeSpan.FromDays(30), TimeSpan.FromMinutes(1));
     }
 
     private sealed class Clock(DateTimeOffset now) : TimeProvider

@@ -9,8 +9,9 @@ namespace Sluice.Pipeline.Graph.Blocks;
 /// <summary>
 /// Stages deliveries and writes them to the online store as one group (group commit) once enough rows wait or the
 /// oldest has waited long enough; ticks let an idle stream's last rows commit too, and a waiting flush commits at once.
-/// A group is written in the background while the next one stages; writes never overlap. A delivery is done when the
-/// group holding it was written.
+/// A group is written in the background while the next one stages; as many writes are in flight at once as the store's
+/// <see cref="OnlineWriteShape"/> allows (one for a file, several for a server), started in staging order. A delivery
+/// is done when the group holding it was written.
 /// </summary>
 internal sealed class OnlineWriter
 {
@@ -20,13 +21,13 @@ internal sealed class OnlineWriter
     private readonly IStagingOnlineStore? _staging; // prepares each batch here, while the previous group is written
     private readonly AckBlock _acks;
     private readonly FlushSignal _flush;
-    private readonly int _commitRows;
+    private readonly int _commitRows, _writesInFlight;
     private readonly TimeSpan _commitInterval;
     private readonly CancellationToken _cancellationToken;
     private readonly List<(Delivery Delivery, RecordBatch Features, object? Staged)> _group = [];
     private int _rows;
     private long _groupStarted;
-    private Task _writing = Task.CompletedTask;
+    private readonly Queue<Task> _writing = new();
 
     public OnlineWriter(IOnlineStore store, GraphOptions options, AckBlock acks, FlushSignal flush, GraphMetrics metrics,
         ExecutionDataflowBlockOptions bounded, CancellationToken cancellationToken)
@@ -35,7 +36,8 @@ internal sealed class OnlineWriter
         _staging = store as IStagingOnlineStore;
         _acks = acks;
         _flush = flush;
-        _commitRows = options.Tuning.CommitRows;
+        _commitRows = store.WriteShape.GroupRows ?? options.Tuning.CommitRows;
+        _writesInFlight = Math.Max(1, store.WriteShape.WritesInFlight);
         _commitInterval = options.Tuning.CommitInterval;
         _cancellationToken = cancellationToken;
         Block = Writers.Create(Name, metrics, bounded, StageAsync);
@@ -62,23 +64,26 @@ internal sealed class OnlineWriter
     private async Task WriteGroupAsync(MessageBatch? at)
     {
         if (_group.Count == 0) return;
-        await _writing;
+        while (_writing.Count >= _writesInFlight) await _writing.Dequeue();
         var group = _group.ToArray();
         _group.Clear();
         _rows = 0;
-        _writing = Task.Run(async () =>
+        async Task Write()
         {
             await Faults.GuardAsync(Name, at, () => _staging is not null
                 ? _staging.WriteStagedAsync(group.Select(x => x.Staged!).ToList(), _cancellationToken)
                 : _store.WriteAsync(group.Select(x => (x.Delivery.Plan, x.Features)).ToList(), _cancellationToken));
             foreach (var x in group) _acks.Done(x.Delivery);
-        }, CancellationToken.None);
+        }
+        // One write at a time (a file's commit) runs off this thread; a store with several in flight sends its requests
+        // from here, so that they go out in staging order.
+        _writing.Enqueue(_writesInFlight == 1 ? Task.Run(Write, CancellationToken.None) : Write());
     }
 
     /// <summary>After the block completed: writes what is staged and waits for every write.</summary>
     public async Task FinishAsync()
     {
         await WriteGroupAsync(null);
-        await _writing;
+        while (_writing.Count > 0) await _writing.Dequeue();
     }
 }
