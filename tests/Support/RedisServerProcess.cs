@@ -13,13 +13,14 @@ public sealed class RedisServerProcess : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("sluice-redis-").FullName;
     private readonly string? _password;
-    private readonly bool _durable;
+    private readonly bool _durable, _cluster;
 
-    private RedisServerProcess(int port, string? password, bool durable)
+    private RedisServerProcess(int port, string? password, bool durable, bool cluster)
     {
         Port = port;
         _password = password;
         _durable = durable;
+        _cluster = cluster;
     }
 
     /// <summary>The loopback port.</summary>
@@ -33,18 +34,34 @@ public sealed class RedisServerProcess : IAsyncDisposable
     /// connections. <paramref name="durable"/> keeps an append-only file fsynced on every write (restart tests); without
     /// it the server keeps nothing on disk (benchmarks).
     /// </summary>
-    public static async Task<RedisServerProcess> StartAsync(string? password = null, bool durable = true)
+    public static async Task<RedisServerProcess> StartAsync(string? password = null, bool durable = true) =>
+        await StartAsync(password, durable, cluster: false);
+
+    /// <summary>A node for a Redis Cluster (<c>cluster-enabled</c>; its bus on port + 10000): <see cref="RedisCluster"/> starts three.</summary>
+    internal static async Task<RedisServerProcess> StartAsync(string? password, bool durable, bool cluster)
     {
-        var server = new RedisServerProcess(FreePort(), password, durable);
+        var server = new RedisServerProcess(FreePort(cluster), password, durable, cluster);
         await server.StartProcessAsync();
         return server;
     }
 
-    private static int FreePort()
+    private static int FreePort(bool withBus)
     {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+        while (true)
+        {
+            using var l = new TcpListener(IPAddress.Loopback, 0);
+            l.Start();
+            int port = ((IPEndPoint)l.LocalEndpoint).Port;
+            if (!withBus) return port;
+            if (port + 10000 > 65535) continue;
+            try
+            {
+                using var bus = new TcpListener(IPAddress.Loopback, port + 10000);
+                bus.Start();
+                return port;
+            }
+            catch (SocketException) { } // the bus port is taken: try another
+        }
     }
 
     private string PidFile => Path.Combine(_dir, "redis.pid");
@@ -56,6 +73,9 @@ public sealed class RedisServerProcess : IAsyncDisposable
             "--appendonly", _durable ? "yes" : "no", "--appendfsync", "always", "--daemonize", "yes", "--dir", _dir, "--pidfile", PidFile })
             start.ArgumentList.Add(a);
         if (_password is not null) { start.ArgumentList.Add("--requirepass"); start.ArgumentList.Add(_password); }
+        if (_cluster)
+            foreach (var a in new[] { "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000" })
+                start.ArgumentList.Add(a);
         using var p = Process.Start(start) ?? throw new InvalidOperationException("could not start redis-server (apt-get install -y redis-server)");
         await p.WaitForExitAsync();
         if (p.ExitCode != 0) throw new InvalidOperationException($"redis-server failed: {await p.StandardOutput.ReadToEndAsync()}{await p.StandardError.ReadToEndAsync()}");
