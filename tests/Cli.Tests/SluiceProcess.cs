@@ -6,6 +6,21 @@ namespace Sluice.Cli.Tests;
 /// <summary>The sluice tool as a separate process (for tests that kill it), and what it wrote to its online store.</summary>
 internal static class SluiceProcess
 {
+    private static readonly System.Collections.Concurrent.ConcurrentBag<(int Pid, DateTime StartTime)> Started = [];
+
+    // A test that fails before it stops its process would leave it running after the test run (a `sluice run` has no
+    // end of its own): whatever is still running when the test host exits is killed.
+    static SluiceProcess() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    {
+        foreach (var (pid, startTime) in Started)
+            try
+            {
+                using var p = Process.GetProcessById(pid);
+                if (p.StartTime == startTime) p.Kill(entireProcessTree: true); // the same process, not a later one given its id
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException) { } // already gone
+    };
+
     /// <summary>
     /// Starts <c>dotnet sluice.dll ARGS</c> from the Cli project's own build output: this test folder resolves ASP.NET Core
     /// (for the loopback Pub/Sub server) from the shared framework, which the tool's runtime configuration does not load.
@@ -19,7 +34,9 @@ internal static class SluiceProcess
         start.ArgumentList.Add(Path.Combine(root.FullName, "src", "Cli", "bin", configuration, "net10.0", "sluice.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
-        return Process.Start(start)!;
+        var process = Process.Start(start)!;
+        Started.Add((process.Id, process.StartTime));
+        return process;
     }
 
     /// <summary>Rows of a feature class's table in a SQLite online store; 0 while it does not exist yet or is busy.</summary>
