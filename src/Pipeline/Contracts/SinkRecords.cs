@@ -26,13 +26,18 @@ public static class SinkRecords
         if (columns.Length == 0) return [];
         KeyValuePair<string, byte[]>[] headers = [new(ResolverHeader, Encoding.UTF8.GetBytes(plan.Name))];
         if (plan.Sink!.Format != "json") return [new OutRecord(null, IpcStream(columns), headers)];
+        // Everything that does not depend on the row is resolved once a batch: the key column, the property names.
+        var key = batch.Features.Column(batch.Features.Schema.GetFieldIndex(plan.Class.Primary.Fqn, StringComparer.Ordinal));
+        var names = Enumerable.Range(0, types.Length).Select(c => JsonEncodedText.Encode(columns.Schema.GetFieldByIndex(c).Name, FeatureJson.WriterOptions.Encoder)).ToArray();
         var records = new OutRecord[columns.Length];
         var buffer = new ArrayBufferWriter<byte>();
+        using var writer = new Utf8JsonWriter(buffer, FeatureJson.WriterOptions);
         for (int r = 0; r < columns.Length; r++)
         {
             buffer.ResetWrittenCount();
-            JsonRow(columns, types, r, buffer);
-            records[r] = new OutRecord(Key(plan, batch, r), buffer.WrittenSpan.ToArray(), headers);
+            writer.Reset(buffer);
+            JsonRow(writer, columns, names, types, r);
+            records[r] = new OutRecord(Key(key, plan.Class.Primary.Type, r), buffer.WrittenSpan.ToArray(), headers);
         }
         return records;
     }
@@ -44,22 +49,22 @@ public static class SinkRecords
         var features = plan.Sink!.Fqns
             .Select(w => plan.Class.Features.First(x => x.Fqn == $"{plan.Class.Namespace}.{w[(w.IndexOf('.', StringComparison.Ordinal) + 1)..]}"))
             .ToArray();
-        var indexes = features.Select(x => f.Schema.GetFieldIndex(x.Fqn)).ToArray();
+        var indexes = features.Select(x => f.Schema.GetFieldIndex(x.Fqn, StringComparer.Ordinal)).ToArray();
         var schema = new Schema(indexes.Select(f.Schema.GetFieldByIndex), null);
         return (new RecordBatch(schema, indexes.Select(f.Column), f.Length), features.Select(x => x.Type).ToArray());
     }
 
-    /// <summary>Row <paramref name="row"/> as one JSON object keyed by FQN (timestamps ISO-8601 UTC), written to <paramref name="buffer"/>.</summary>
-    private static void JsonRow(RecordBatch columns, DataType[] types, int row, IBufferWriter<byte> buffer)
+    /// <summary>Row <paramref name="row"/> as one JSON object keyed by FQN (timestamps ISO-8601 UTC), through <paramref name="w"/>.</summary>
+    private static void JsonRow(Utf8JsonWriter w, RecordBatch columns, JsonEncodedText[] names, DataType[] types, int row)
     {
-        using var w = new Utf8JsonWriter(buffer, FeatureJson.WriterOptions);
         w.WriteStartObject();
         for (int c = 0; c < types.Length; c++)
         {
-            w.WritePropertyName(columns.Schema.GetFieldByIndex(c).Name);
+            w.WritePropertyName(names[c]);
             FeatureJson.Write(w, columns.Column(c), row, types[c]);
         }
         w.WriteEndObject();
+        w.Flush();
     }
 
     /// <summary>The batch as one Arrow IPC stream: schema, the record batch, end of stream.</summary>
@@ -74,16 +79,20 @@ public static class SinkRecords
         return ms.ToArray();
     }
 
-    /// <summary>The entity key of feature row <paramref name="row"/>: its primary key as UTF-8 text (bytes keys as they are).</summary>
-    private static byte[] Key(ResolverPlan plan, ResolvedBatch batch, int row)
+    /// <summary>The entity key of row <paramref name="row"/> of the primary-key column: its value as UTF-8 text (bytes keys as they are).</summary>
+    private static byte[] Key(IArrowArray column, DataType type, int row) => column switch
     {
-        var column = batch.Features.Column(plan.Class.Primary.Fqn);
-        return column switch
-        {
-            _ when column.IsNull(row) => [],
-            StringArray s => s.GetBytes(row).ToArray(),
-            BinaryArray b => b.GetBytes(row).ToArray(),
-            _ => Encoding.UTF8.GetBytes(FeatureJson.ToJson(column, row, plan.Class.Primary.Type)),
-        };
+        _ when column.IsNull(row) => [],
+        StringArray s => s.GetBytes(row).ToArray(),
+        BinaryArray b => b.GetBytes(row).ToArray(),
+        Int64Array i => Utf8Text(i.GetValue(row)!.Value),
+        _ => Encoding.UTF8.GetBytes(FeatureJson.ToJson(column, row, type)),
+    };
+
+    private static byte[] Utf8Text(long value)
+    {
+        Span<byte> text = stackalloc byte[20];
+        System.Buffers.Text.Utf8Formatter.TryFormat(value, text, out int length);
+        return text[..length].ToArray();
     }
 }

@@ -57,14 +57,14 @@ internal static class StreamGraph
         var offline = options.Offline is null ? null : new OfflineWriter(options.Offline, acks, flush, metrics, bounded, cancellationToken);
         var sink = TargetWriter.CreateSink(options.Sink, acks, metrics, bounded, cancellationToken);
         var deadLetters = TargetWriter.CreateDeadLetters(options.DeadLetters, acks, metrics, bounded, cancellationToken);
-        var fanOut = FanOutBlock.Create(online, offline, sink, deadLetters, acks, metrics, bounded, feed.Token);
+        var fanOut = FanOutBlock.Create(online, offline, sink.Block, deadLetters.Block, acks, metrics, bounded, feed.Token);
         var dedup = DedupBlock.Create(options.Dedup, options.Tuning.Capacity * Math.Max(1, resolvers.Count), metrics, feed.Token, cancellationToken);
         dedup.LinkTo(fanOut, new DataflowLinkOptions { PropagateCompletion = true });
         var resolve = resolvers.Select(plan => ResolveBlock.Create(plan, parallelism, options.Tuning.Capacity, metrics, feed.Token)).ToArray();
         foreach (var r in resolve) r.LinkTo(dedup);
 
         // Any fault stops the feed and faults every other block with the same exception, so nothing waits forever.
-        IDataflowBlock[] blocks = [acks.Block, online.Block, .. offline is null ? [] : new IDataflowBlock[] { offline.Block }, sink, deadLetters, fanOut, dedup, .. resolve];
+        IDataflowBlock[] blocks = [acks.Block, online.Block, .. offline is null ? [] : new IDataflowBlock[] { offline.Block }, sink.Block, deadLetters.Block, fanOut, dedup, .. resolve];
         Exception? firstFault = null;
         foreach (var block in blocks)
             _ = block.Completion.ContinueWith(t =>
@@ -137,13 +137,15 @@ internal static class StreamGraph
         await ticks.DisposeAsync();
         online.Block.Complete();
         offline?.Block.Complete();
-        sink.Complete();
-        deadLetters.Complete();
-        await Drain([online.Block.Completion, offline?.Block.Completion ?? Task.CompletedTask, sink.Completion, deadLetters.Completion]);
+        sink.Block.Complete();
+        deadLetters.Block.Complete();
+        await Drain([online.Block.Completion, offline?.Block.Completion ?? Task.CompletedTask, sink.Block.Completion, deadLetters.Block.Completion]);
         if (firstFault is null)
         {
             try
             {
+                await sink.FinishAsync();
+                await deadLetters.FinishAsync();
                 await online.FinishAsync();
                 if (offline is not null) await offline.FinishAsync();
             }

@@ -18,6 +18,8 @@ internal sealed class SinkRouter(CompiledDefinitions definitions, Connectors con
     public Task<int> WriteAsync(ResolverPlan plan, ResolvedBatch batch, CancellationToken cancellationToken) =>
         Target(plan.Sink!.Target).WriteAsync(plan, batch, cancellationToken);
 
+    public int WritesInFlight(ResolverPlan plan) => Target(plan.Sink!.Target).WritesInFlight(plan);
+
     private IBatchTarget Target(string name)
     {
         if (chains.TryGetValue(name, out var chain)) return chain; // the run owns the chain, not this graph

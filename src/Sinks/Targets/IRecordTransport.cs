@@ -13,4 +13,7 @@ internal interface IRecordTransport : IAsyncDisposable
 
     /// <summary>Sends every record; returns once all are durable, or throws with the first failure.</summary>
     Task SendAsync(IReadOnlyList<OutRecord> records, CancellationToken cancellationToken);
+
+    /// <summary>Sends that may be outstanding at once; above one only when <see cref="SendAsync"/> has handed every record over, in order, by the time it returns its task.</summary>
+    int SendsInFlight => 1;
 }

@@ -44,12 +44,15 @@ internal sealed class KafkaTopicTransport(KafkaSettings settings, string topic, 
 
     public bool CarriesHeaders => true;
 
+    /// <summary>Every record is in the producer's queue when <see cref="SendAsync"/> returns, and one idempotent producer keeps their order.</summary>
+    public int SendsInFlight => 4;
+
     public Task SendAsync(IReadOnlyList<OutRecord> records, CancellationToken cancellationToken)
     {
         if (_producer is null)
         {
             KafkaNative.EnsureLoaded();
-            _producer = new ProducerBuilder<byte[]?, byte[]?>(settings.Over(new ProducerConfig { EnableIdempotence = true, Acks = Acks.All, LingerMs = 5 }, clientName)).Build();
+            _producer = new ProducerBuilder<byte[]?, byte[]?>(settings.Over(new ProducerConfig { EnableIdempotence = true, Acks = Acks.All, LingerMs = 5, DeliveryReportFields = "status" }, clientName)).Build();
         }
         var producer = _producer;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -62,6 +65,7 @@ internal sealed class KafkaTopicTransport(KafkaSettings settings, string topic, 
             if (failure is null) done.TrySetResult();
             else done.TrySetException(new InvalidOperationException($"producing to topic '{topic}' failed: {failure.Message}", failure));
         }
+        // Delivery reports carry only the status (DeliveryReportFields): the key, value and headers are not marshalled back.
         void Report(DeliveryReport<byte[]?, byte[]?> r)
         {
             if (r.Error.IsError) Interlocked.CompareExchange(ref failure, new KafkaException(r.Error), null);

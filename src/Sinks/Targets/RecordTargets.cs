@@ -13,6 +13,8 @@ internal sealed class SinkTarget(IRecordTransport transport) : IBatchTarget
         return records.Count;
     }
 
+    public int WritesInFlight(ResolverPlan plan) => transport.SendsInFlight;
+
     public ValueTask DisposeAsync() => transport.DisposeAsync();
 }
 
@@ -25,6 +27,8 @@ internal sealed class DeadLetterTarget(IRecordTransport transport) : IBatchTarge
         if (records.Count > 0) await transport.SendAsync(records, cancellationToken);
         return records.Count;
     }
+
+    public int WritesInFlight(ResolverPlan plan) => transport.SendsInFlight;
 
     public ValueTask DisposeAsync() => transport.DisposeAsync();
 }

@@ -27,7 +27,7 @@ internal sealed class OnlineWriter
     private readonly List<(Delivery Delivery, RecordBatch Features, object? Staged)> _group = [];
     private int _rows;
     private long _groupStarted;
-    private readonly Queue<Task> _writing = new();
+    private readonly InFlightWrites _writing = new();
 
     public OnlineWriter(IOnlineStore store, GraphOptions options, AckBlock acks, FlushSignal flush, GraphMetrics metrics,
         ExecutionDataflowBlockOptions bounded, CancellationToken cancellationToken)
@@ -41,6 +41,7 @@ internal sealed class OnlineWriter
         _commitInterval = options.Tuning.CommitInterval;
         _cancellationToken = cancellationToken;
         Block = Writers.Create(Name, metrics, bounded, StageAsync);
+        _writing.Owner = Block;
     }
 
     /// <summary>The block: deliveries to write, and ticks.</summary>
@@ -64,10 +65,12 @@ internal sealed class OnlineWriter
     private async Task WriteGroupAsync(MessageBatch? at)
     {
         if (_group.Count == 0) return;
-        while (_writing.Count >= _writesInFlight) await _writing.Dequeue();
         var group = _group.ToArray();
         _group.Clear();
         _rows = 0;
+        // One write at a time (a file's commit) runs off this thread; a store with several in flight sends its requests
+        // from here, so that they go out in staging order.
+        await _writing.StartAsync(_writesInFlight, () => _writesInFlight == 1 ? Task.Run(Write, CancellationToken.None) : Write());
         async Task Write()
         {
             await Faults.GuardAsync(Name, at, () => _staging is not null
@@ -75,15 +78,12 @@ internal sealed class OnlineWriter
                 : _store.WriteAsync(group.Select(x => (x.Delivery.Plan, x.Features)).ToList(), _cancellationToken));
             foreach (var x in group) _acks.Done(x.Delivery);
         }
-        // One write at a time (a file's commit) runs off this thread; a store with several in flight sends its requests
-        // from here, so that they go out in staging order.
-        _writing.Enqueue(_writesInFlight == 1 ? Task.Run(Write, CancellationToken.None) : Write());
     }
 
     /// <summary>After the block completed: writes what is staged and waits for every write.</summary>
     public async Task FinishAsync()
     {
         await WriteGroupAsync(null);
-        while (_writing.Count > 0) await _writing.Dequeue();
+        await _writing.DrainAsync();
     }
 }

@@ -3,30 +3,62 @@ using Sluice.Pipeline.Contracts;
 
 namespace Sluice.Pipeline.Graph.Blocks;
 
-/// <summary>Writes deliveries to a target (the sinks, the dead-letter target); a delivery is done when the target returned.</summary>
-internal static class TargetWriter
+/// <summary>
+/// Writes deliveries to a target (the sinks, the dead-letter target); a delivery is done when the target's write for it
+/// completed. Writes start in arrival order; as many are outstanding at once as the target allows for the delivery's
+/// resolver (<see cref="IBatchTarget.WritesInFlight"/>), so that a producer's acknowledgements overlap the next batches.
+/// </summary>
+internal sealed class TargetWriter
 {
     public const string Sink = "sink", DeadLetter = "dead-letter";
 
-    /// <summary>The sink writer: its rows are the feature rows handed on.</summary>
-    public static ActionBlock<WriterInput> CreateSink(IBatchTarget target, AckBlock acks, GraphMetrics metrics, ExecutionDataflowBlockOptions bounded,
-        CancellationToken cancellationToken) =>
-        Writers.Create(Sink, metrics, bounded, async x =>
+    private readonly IBatchTarget _target;
+    private readonly AckBlock _acks;
+    private readonly string _name;
+    private readonly CancellationToken _cancellationToken;
+    private readonly InFlightWrites _writing = new();
+
+    private TargetWriter(string name, IBatchTarget target, AckBlock acks, GraphMetrics metrics, ExecutionDataflowBlockOptions bounded,
+        Func<WriterInput, long>? rowsIn, bool rowsOutAreFeatures, CancellationToken cancellationToken)
+    {
+        _name = name;
+        _target = target;
+        _acks = acks;
+        _cancellationToken = cancellationToken;
+        Block = Writers.Create(name, metrics, bounded, async x =>
         {
-            await Write(Sink, target, acks, x, cancellationToken);
-            return x.Batch!.Features.Length;
-        });
+            int written = await StartAsync(x);
+            return rowsOutAreFeatures ? x.Batch!.Features.Length : written;
+        }, rowsIn);
+        _writing.Owner = Block;
+    }
+
+    /// <summary>The sink writer: its rows are the feature rows handed on.</summary>
+    public static TargetWriter CreateSink(IBatchTarget target, AckBlock acks, GraphMetrics metrics, ExecutionDataflowBlockOptions bounded,
+        CancellationToken cancellationToken) => new(Sink, target, acks, metrics, bounded, null, true, cancellationToken);
 
     /// <summary>The dead-letter writer: its rows in are messages, its rows out the dead letters written.</summary>
-    public static ActionBlock<WriterInput> CreateDeadLetters(IBatchTarget target, AckBlock acks, GraphMetrics metrics, ExecutionDataflowBlockOptions bounded,
-        CancellationToken cancellationToken) =>
-        Writers.Create(DeadLetter, metrics, bounded, x => Write(DeadLetter, target, acks, x, cancellationToken), x => x.Batch!.Messages.Length);
+    public static TargetWriter CreateDeadLetters(IBatchTarget target, AckBlock acks, GraphMetrics metrics, ExecutionDataflowBlockOptions bounded,
+        CancellationToken cancellationToken) => new(DeadLetter, target, acks, metrics, bounded, x => x.Batch!.Messages.Length, false, cancellationToken);
 
-    private static async Task<long> Write(string name, IBatchTarget target, AckBlock acks, WriterInput x, CancellationToken cancellationToken)
+    /// <summary>The block: deliveries to write.</summary>
+    public ActionBlock<WriterInput> Block { get; }
+
+    /// <summary>Starts the write of <paramref name="x"/>; returns the records written when it was the only one allowed out, else 0 (counted when done).</summary>
+    private async Task<int> StartAsync(WriterInput x)
     {
         var d = x.Delivery!;
-        int written = await Faults.GuardAsync(name, x.Batch!.Messages, () => target.WriteAsync(d.Plan, x.Batch, cancellationToken));
-        acks.Done(d);
+        int limit = _target.WritesInFlight(d.Plan);
+        int written = 0;
+        await _writing.StartAsync(limit, async () =>
+        {
+            written = await Faults.GuardAsync(_name, x.Batch!.Messages, () => _target.WriteAsync(d.Plan, x.Batch, _cancellationToken));
+            _acks.Done(d);
+        });
+        if (limit == 1) await _writing.DrainAsync();
         return written;
     }
+
+    /// <summary>After the block completed: waits for every outstanding write.</summary>
+    public Task FinishAsync() => _writing.DrainAsync();
 }
