@@ -49,7 +49,11 @@ internal static class KafkaNative
     private static IEnumerable<string> Candidates()
     {
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) yield break;
+        // A portable build keeps the package's runtimes/ folder; a build for linux-x64 (a published or installed tool) lays its files beside the app.
         foreach (var dir in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(typeof(Library).Assembly.Location) ?? "" })
+        {
             yield return Path.Combine(dir, "runtimes", "linux-x64", "native", "centos8-librdkafka.so");
+            yield return Path.Combine(dir, "centos8-librdkafka.so");
+        }
     }
 }

@@ -71,13 +71,20 @@ internal sealed class KafkaTopicTransport(KafkaSettings settings, string topic, 
             if (r.Error.IsError) Interlocked.CompareExchange(ref failure, new KafkaException(r.Error), null);
             Release();
         }
+        // Sink records share one header list: it is converted once (the producer copies headers as it takes a record).
+        IReadOnlyList<KeyValuePair<string, byte[]>>? convertedFrom = null;
+        Headers? headers = null;
         foreach (var record in records)
         {
-            Headers? headers = null;
-            if (record.Headers.Count > 0)
+            if (!ReferenceEquals(record.Headers, convertedFrom))
             {
-                headers = [];
-                foreach (var (name, value) in record.Headers) headers.Add(name, value);
+                convertedFrom = record.Headers;
+                headers = null;
+                if (record.Headers.Count > 0)
+                {
+                    headers = [];
+                    for (int i = 0; i < record.Headers.Count; i++) headers.Add(record.Headers[i].Key, record.Headers[i].Value);
+                }
             }
             var message = new Message<byte[]?, byte[]?> { Key = record.Key, Value = record.Value, Headers = headers };
             Interlocked.Increment(ref pending);

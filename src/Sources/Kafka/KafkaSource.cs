@@ -215,7 +215,12 @@ internal sealed class KafkaSource : IMessageSource
     {
         if (_builder.Length == 0) _firstWaiting = now;
         var m = r.Message;
-        var headers = m.Headers is { Count: > 0 } h ? h.Select(x => new KeyValuePair<string, byte[]>(x.Key, x.GetValueBytes() ?? [])).ToArray() : null;
+        KeyValuePair<string, byte[]>[]? headers = null;
+        if (m.Headers is { Count: > 0 } h)
+        {
+            headers = new KeyValuePair<string, byte[]>[h.Count];
+            for (int i = 0; i < headers.Length; i++) headers[i] = new(h[i].Key, h[i].GetValueBytes() ?? []);
+        }
         long ts = m.Timestamp.Type == TimestampType.NotAvailable ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000 : m.Timestamp.UnixTimestampMs * 1000;
         // A message the header filters reject keeps its headers (the graph counts it filtered) but not its payload.
         bool keep = m.Value && Passes(headers);
@@ -230,10 +235,17 @@ internal sealed class KafkaSource : IMessageSource
             bool found = false;
             if (headers is not null)
                 foreach (var (n, v) in headers)
-                    if (n == name && accepted.Any(a => a.AsSpan().SequenceEqual(v))) { found = true; break; }
+                    if (n == name && Accepts(accepted, v)) { found = true; break; }
             if (!found) return false;
         }
         return true;
+    }
+
+    private static bool Accepts(byte[][] accepted, byte[] value)
+    {
+        foreach (var a in accepted)
+            if (a.AsSpan().SequenceEqual(value)) return true;
+        return false;
     }
 
     private void Emit()
