@@ -8,11 +8,12 @@ namespace Sluice.Cli;
 /// The <c>sluice</c> command line: one class per command under <c>Commands/</c>, all over one runtime
 /// (<see cref="PipelineRuntime"/>) and one set of kinds (<see cref="Defaults.Connectors"/>). Exit codes: 0 done; 1 the
 /// answer is no (<c>validate</c> found errors, <c>get</c> found nothing); 2 wrong arguments, unreadable input, or a
-/// source or store that failed, with a clear message and no stack trace.
+/// source or store that failed, with a clear message and no stack trace; 3 a stop forced by a second signal or by
+/// <c>--shutdown-timeout</c>, with what was not written left uncommitted.
 /// </summary>
 internal static class CliApp
 {
-    public const int Ok = 0, Invalid = 1, Usage = 2;
+    public const int Ok = 0, Invalid = 1, Usage = 2, Forced = 3;
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -30,7 +31,12 @@ internal static class CliApp
         }
         try
         {
-            return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromMinutes(1) });
+            // run and replay handle SIGTERM and Ctrl-C themselves (OperationsSession: drain, commit, --shutdown-timeout).
+            bool ownStop = result.CommandResult.Command.Name is "run" or "replay";
+            return result.Invoke(new InvocationConfiguration
+            {
+                Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = ownStop ? null : TimeSpan.FromMinutes(1),
+            });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or RunSetupException or SourceException or GraphFaultException)
         {

@@ -19,20 +19,23 @@ internal static class ReplayCommand
         var env = CommonOptions.Environment();
         var stores = new StoreOptions("where sinks write (<target>.jsonl or .arrows)", "the dead-letter file (a replayable recording)");
         var json = CommonOptions.Json();
+        var operations = new OperationsOptions();
         var command = new Command("replay", "replay recordings into the stores; print the outcome table") { defs, recordings, resolver, env, json };
-        foreach (var o in stores.All) command.Options.Add(o);
+        foreach (var o in stores.All.Concat(operations.All)) command.Options.Add(o);
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(defs)!, parse.GetValue(recordings)!, parse.GetValue(resolver), parse.GetValue(env), stores.Read(parse, io),
-            parse.GetValue(json), io, ct));
+            parse.GetValue(json), operations.Read(parse, io), io, ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(string defsPath, string[] recordings, string[]? resolvers, string? env, RuntimeOptions? options, bool json, Io io, CancellationToken ct)
+    private static async Task<int> RunAsync(string defsPath, string[] recordings, string[]? resolvers, string? env, RuntimeOptions? options, bool json,
+        OperationsSettings? settings, Io io, CancellationToken ct)
     {
         var defs = CommonOptions.Load(defsPath, io);
-        if (defs is null || options is null) return CliApp.Usage;
+        if (defs is null || options is null || settings is null) return CliApp.Usage;
         foreach (var p in recordings)
             if (!File.Exists(p)) { io.Err.WriteLine($"error: cannot read recording '{p}': no such file"); return CliApp.Usage; }
         var progress = new Output.Progress(io, io.Interactive(json));
+        await using var session = await OperationsSession.StartAsync(settings, io, "sluice replay", ct);
         // Dedup claims persist beside the online store, as they do in Redis: a second replay of the same recording is
         // a redelivery (same positions), a new recording with old keys within the window is not.
         var result = await PipelineRuntime.RunAsync(defs, Defaults.Connectors, options with
@@ -41,7 +44,7 @@ internal static class ReplayCommand
             Resolvers = resolvers is { Length: > 0 } ? resolvers : null,
             Environment = env,
             Progress = progress.Report,
-        }, ct);
+        }, session.Stopping);
         progress.Done();
         Output.Outcomes(io.Out, json, result.Messages, result.Seconds, result.Resolvers);
         return CliApp.Ok;

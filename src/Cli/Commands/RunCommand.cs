@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 using Sluice.Pipeline.Runtime;
 
 namespace Sluice.Cli;
@@ -17,17 +18,19 @@ internal static class RunCommand
         var stores = new StoreOptions("where sinks to recording targets write", "the dead-letter file, for sources without dead_letter_queue_topic");
         var idleExit = new Option<double?>("--idle-exit") { Description = "exit once the sources were read to their end and idle this many seconds, having committed everything" };
         var json = CommonOptions.Json();
-        var command = new Command("run", "serve the resolvers of live sources (Kafka, Kinesis, Pub/Sub) until Ctrl-C (or --idle-exit)") { defs, resolver, env, idleExit, json };
-        foreach (var o in stores.All) command.Options.Add(o);
+        var operations = new OperationsOptions();
+        var command = new Command("run", "serve the resolvers of live sources (Kafka, Kinesis, Pub/Sub) until SIGTERM or Ctrl-C (or --idle-exit)") { defs, resolver, env, idleExit, json };
+        foreach (var o in stores.All.Concat(operations.All)) command.Options.Add(o);
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(defs)!, parse.GetValue(resolver), parse.GetValue(env), stores.Read(parse, io), parse.GetValue(idleExit),
-            parse.GetValue(json), io, ct));
+            parse.GetValue(json), operations.Read(parse, io), io, ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(string defsPath, string[]? resolvers, string? env, RuntimeOptions? options, double? idleExit, bool json, Io io, CancellationToken ct)
+    private static async Task<int> RunAsync(string defsPath, string[]? resolvers, string? env, RuntimeOptions? options, double? idleExit, bool json,
+        OperationsSettings? settings, Io io, CancellationToken ct)
     {
         var defs = CommonOptions.Load(defsPath, io);
-        if (defs is null || options is null) return CliApp.Usage;
+        if (defs is null || options is null || settings is null) return CliApp.Usage;
         if (idleExit is <= 0) { io.Err.WriteLine($"error: --idle-exit must be a positive number of seconds, got {idleExit}"); return CliApp.Usage; }
         bool live = io.Interactive(json);
         var progress = new Output.Progress(io, live);
@@ -38,11 +41,12 @@ internal static class RunCommand
             LiveOnly = true,
             IdleExit = idleExit is { } s ? TimeSpan.FromSeconds(s) : null,
             Progress = progress.Report,
-            Warn = warning => { lock (progress) io.Err.WriteLine($"{(live ? "\n" : "")}warning: {warning}"); },
         };
+        await using var session = await OperationsSession.StartAsync(settings, io, "sluice run", ct);
+        options = options with { Warn = warning => session.Log.LogWarning("{Warning}", warning) };
         var served = defs.Resolvers.Where(r => r.RunsIn(env) && (options.Resolvers?.Contains(r.Name) ?? true) && Defaults.Connectors.Sources[r.Source.Kind.Value].Live);
-        if (!json) io.Err.WriteLine($"sluice run: {string.Join(", ", served.Select(p => $"{p.Name} <- {p.Source.Name}"))}; Ctrl-C stops after committing");
-        var result = await PipelineRuntime.RunAsync(defs, Defaults.Connectors, options, ct);
+        if (!json) io.Err.WriteLine($"sluice run: {string.Join(", ", served.Select(p => $"{p.Name} <- {p.Source.Name}"))}; SIGTERM or Ctrl-C stops after committing");
+        var result = await PipelineRuntime.RunAsync(defs, Defaults.Connectors, options, session.Stopping);
         progress.Done();
         Output.Outcomes(io.Out, json, result.Messages, result.Seconds, result.Resolvers);
         return CliApp.Ok;

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Sluice.Pipeline.Observability;
 using StackExchange.Redis;
 
 namespace Sluice.Clients;
@@ -16,7 +18,27 @@ internal sealed class RedisConnection : IAsyncDisposable
         Multiplexer = multiplexer;
         Database = multiplexer.GetDatabase(database);
         Display = display;
+        Health = SluiceHealth.Register($"store redis {display}", "connecting");
+        if (multiplexer.IsConnected) Health.Ready();
+        else Health.NotReadyBecause("not connected");
+        var log = SluiceLog.For("Sluice.Redis");
+        multiplexer.ConnectionFailed += (_, e) =>
+        {
+            if (e.ConnectionType != ConnectionType.Interactive) return;
+            Health.NotReadyBecause($"connection to {e.EndPoint} lost: {e.FailureType}");
+            log.LogWarning("Redis {Redis}: connection to {EndPoint} lost ({Failure}); writes are retried until it is back", display, e.EndPoint, e.FailureType);
+        };
+        multiplexer.ConnectionRestored += (_, e) =>
+        {
+            if (e.ConnectionType != ConnectionType.Interactive) return;
+            if (multiplexer.IsConnected) Health.Ready();
+            SluiceMetrics.Reconnected("redis");
+            log.LogInformation("Redis {Redis}: connection to {EndPoint} restored", display, e.EndPoint);
+        };
     }
+
+    /// <summary>Whether the server answers, for readiness.</summary>
+    public SluiceHealth.Component Health { get; }
 
     /// <summary>The client.</summary>
     public ConnectionMultiplexer Multiplexer { get; }
@@ -144,5 +166,9 @@ internal sealed class RedisConnection : IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public async ValueTask DisposeAsync() => await Multiplexer.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        Health.Dispose();
+        await Multiplexer.DisposeAsync();
+    }
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Sluice.Pipeline.Observability;
 using StackExchange.Redis;
 
 namespace Sluice.Clients;
@@ -9,6 +11,8 @@ namespace Sluice.Clients;
 /// </summary>
 internal static class RedisRetry
 {
+    private static readonly ILogger Log = SluiceLog.For("Sluice.Redis");
+
     public static async Task<T> RunAsync<T>(string what, RedisConnection redis, Func<Task<T>> work, CancellationToken ct)
     {
         var delay = TimeSpan.FromMilliseconds(50);
@@ -19,15 +23,29 @@ internal static class RedisRetry
             attempt++;
             try
             {
-                return await work();
+                var result = await work();
+                if (attempt > 1)
+                {
+                    redis.Health.Ready();
+                    Log.LogInformation("{What} ({Redis}) succeeded again after {Attempts} attempts", what, redis.Display, attempt);
+                }
+                return result;
             }
             catch (Exception e) when (Transient(e) && DateTime.UtcNow < deadline)
             {
+                SluiceMetrics.Retried("redis");
+                if (attempt == 1)
+                {
+                    // Once per outage, not once per attempt: the recovery above says when it ended.
+                    redis.Health.NotReadyBecause($"unreachable: {e.Message}");
+                    Log.LogWarning("{What} ({Redis}) failed ({Error}); retrying with backoff for up to {Seconds:F0} s", what, redis.Display, e.Message, redis.GiveUpAfter.TotalSeconds);
+                }
                 await Task.Delay(delay, ct);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
             }
             catch (Exception e) when (Transient(e))
             {
+                redis.Health.NotReadyBecause($"gave up: {e.Message}");
                 throw new InvalidOperationException($"{what} ({redis.Display}): gave up after {attempt} attempts over {redis.GiveUpAfter.TotalSeconds:F0} s: {e.Message}", e);
             }
         }

@@ -55,6 +55,9 @@ public sealed class BlockMetrics
         Interlocked.Add(ref _rowsOut, rowsOut);
     }
 
+    /// <summary>Its input queue depth now (batches).</summary>
+    public int QueueDepth => _queueDepth();
+
     internal void Sample()
     {
         long depth = _queueDepth();

@@ -5,6 +5,7 @@ using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Execution;
 using Sluice.Pipeline.Graph.Blocks;
 using Sluice.Pipeline.Messages;
+using Sluice.Pipeline.Observability;
 
 namespace Sluice.Pipeline.Graph;
 
@@ -84,6 +85,7 @@ internal static class StreamGraph
         using var ticks = new Timer(_ => Tick(), null, options.Tuning.CommitInterval, options.Tuning.CommitInterval);
         var batcher = new MessageBatcher(options.Tuning.BatchSize, options.Tuning.Linger);
         var sourceMetrics = metrics.Add("source+batcher", 1, () => 0);
+        string sourceName = resolvers.Count > 0 ? resolvers[0].Source.Name : "none";
         long sequence = 0, streamTime = long.MinValue;
         try
         {
@@ -92,6 +94,7 @@ internal static class StreamGraph
                 if (options.Clock is { } clock) streamTime = clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
                 else for (int i = 0; i < batch.Length; i++) streamTime = Math.Max(streamTime, batch.Timestamp.Values[i]);
                 long seq = sequence++;
+                SluiceMetrics.Batch(sourceName, batch.Length);
                 acks.Read(seq, batch, resolvers.Count);
                 foreach (var r in resolve)
                     if (!await r.SendAsync(new SourceBatch(seq, batch, streamTime), feed.Token)) throw new OperationCanceledException(feed.Token);

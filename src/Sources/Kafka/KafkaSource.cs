@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
+using System.Diagnostics.Metrics;
 using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Sluice.Pipeline.Observability;
 using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Contracts;
@@ -58,6 +61,10 @@ internal sealed class KafkaSource : IMessageSource
     private volatile bool _draining;
     private int _assigned; // partitions assigned now (the rebalance handlers run on the consumer thread)
     private long _lastActivity; // Stopwatch timestamp of the last message or assignment change
+    private long[] _positions = new long[16]; // next offset to read per partition (-1: none read yet), for the lag gauge
+    private readonly ILogger _log = SluiceLog.For("Sluice.Kafka");
+    private readonly SluiceHealth.Component _health;
+    private readonly IDisposable _lagGauge, _committedGauge;
 
     /// <summary>A consumer for <paramref name="plan"/>'s source, in group <c>group_id_prefix + resolver name</c>.</summary>
     public KafkaSource(ResolverPlan plan, KafkaSourceOptions options, SourceContext context)
@@ -81,6 +88,7 @@ internal sealed class KafkaSource : IMessageSource
             // The source reads one topic, whose name it knows: no topic name decoded into a new string per message.
             ConsumeResultFields = "headers,timestamp",
         }.WithPrefetch(), plan.Name);
+        _health = SluiceHealth.Register($"source {plan.Source.Name} ({plan.Name})", "waiting for a partition assignment");
         _consumer = new ConsumerBuilder<bool, bool>(config)
             .SetKeyDeserializer(_keys)
             .SetValueDeserializer(_values)
@@ -88,24 +96,65 @@ internal sealed class KafkaSource : IMessageSource
             {
                 _assigned += assigned.Count;
                 _lastActivity = Stopwatch.GetTimestamp();
+                int highest = assigned.Count == 0 ? -1 : assigned.Max(tp => tp.Partition.Value);
+                if (highest >= _positions.Length)
+                {
+                    var grown = new long[Math.Max(highest + 1, _positions.Length * 2)];
+                    _positions.CopyTo(grown, 0);
+                    Array.Fill(grown, -1, _positions.Length, grown.Length - _positions.Length);
+                    _positions = grown;
+                }
+                _health.Ready();
+                _log.LogInformation("source {Source}: {Count} partitions of {Topic} assigned ({Partitions}); {Total} held", plan.Source.Name, assigned.Count,
+                    _settings.Topic, string.Join(",", assigned.Select(tp => tp.Partition.Value)), _assigned);
             })
             .SetPartitionsRevokedHandler((_, revoked) =>
             {
                 OnRevoked(revoked);
                 _assigned -= revoked.Count;
                 _lastActivity = Stopwatch.GetTimestamp();
+                _log.LogInformation("source {Source}: {Count} partitions of {Topic} revoked ({Partitions}) after committing what was written; {Total} held",
+                    plan.Source.Name, revoked.Count, _settings.Topic, string.Join(",", revoked.Select(tp => tp.Partition.Value)), _assigned);
             })
             .SetPartitionsLostHandler((c, lost) =>
             {
                 foreach (var tp in lost) _committable.TryRemove(tp.TopicPartition, out _);
                 _assigned -= lost.Count;
                 _lastActivity = Stopwatch.GetTimestamp();
+                _log.LogWarning("source {Source}: {Count} partitions of {Topic} lost ({Partitions}): their next owner reads them from their last commit",
+                    plan.Source.Name, lost.Count, _settings.Topic, string.Join(",", lost.Select(tp => tp.Partition.Value)));
             })
             .SetErrorHandler((_, e) =>
             {
                 if (e.IsFatal) Fault = new KafkaException(e);
             })
             .Build();
+        Array.Fill(_positions, -1);
+        var source = new KeyValuePair<string, object?>("source", plan.Source.Name);
+        _lagGauge = SluiceMetrics.Observe(SluiceMetrics.Gauge.Lag, () => Lag(source));
+        _committedGauge = SluiceMetrics.Observe(SluiceMetrics.Gauge.CommittedOffset, () =>
+        {
+            lock (_committed) return _committed.Select(kv => new Measurement<long>(kv.Value, source,
+                new("topic", kv.Key.Topic), new("partition", kv.Key.Partition.Value))).ToList();
+        });
+    }
+
+    // Messages behind the end per assigned partition: the high watermark of the last fetch minus the next offset to read
+    // (before any was read, minus the committed offset if known).
+    private List<Measurement<long>> Lag(KeyValuePair<string, object?> source)
+    {
+        var lag = new List<Measurement<long>>();
+        foreach (var tp in _consumer.Assignment)
+        {
+            var marks = _consumer.GetWatermarkOffsets(tp);
+            if (marks.High.Value < 0) continue;
+            var positions = _positions;
+            long next = tp.Partition.Value < positions.Length ? Volatile.Read(ref positions[tp.Partition.Value]) : -1;
+            if (next < 0)
+                lock (_committed) next = _committed.TryGetValue(tp, out var c) ? c : marks.Low.Value;
+            lag.Add(new Measurement<long>(Math.Max(0, marks.High.Value - next), source, new("topic", tp.Topic), new("partition", tp.Partition.Value)));
+        }
+        return lag;
     }
 
     /// <summary>Messages consumed so far.</summary>
@@ -225,6 +274,8 @@ internal sealed class KafkaSource : IMessageSource
         // A message the header filters reject keeps its headers (the graph counts it filtered) but not its payload.
         bool keep = m.Value && Passes(headers);
         _builder.Append(_settings.Topic, r.Partition.Value, r.Offset.Value, ts, _keys.Span, !m.Key, _values.Span, !keep, headers);
+        var positions = _positions;
+        if (r.Partition.Value < positions.Length) positions[r.Partition.Value] = r.Offset.Value + 1;
         Volatile.Write(ref _consumed, _consumed + 1);
     }
 
@@ -292,7 +343,8 @@ internal sealed class KafkaSource : IMessageSource
         try
         {
             _consumer.Commit(offsets);
-            foreach (var o in offsets) _committed[o.TopicPartition] = o.Offset.Value;
+            lock (_committed) foreach (var o in offsets) _committed[o.TopicPartition] = o.Offset.Value;
+            SluiceMetrics.Committed(_plan.Source.Name);
             return true;
         }
         catch (KafkaException e) when (!e.Error.IsFatal)
@@ -301,6 +353,8 @@ internal sealed class KafkaSource : IMessageSource
             // from its last commit (at least once). Counted, so that a run can report it.
             Interlocked.Increment(ref _failedCommits);
             LastCommitError = e.Error.Reason;
+            SluiceMetrics.Retried("kafka");
+            _log.LogWarning("source {Source}: the broker refused a commit of {Count} partitions ({Reason}); retried at the next commit", _plan.Source.Name, offsets.Count, e.Error.Reason);
             return false;
         }
     }
@@ -311,6 +365,9 @@ internal sealed class KafkaSource : IMessageSource
     /// </summary>
     public async ValueTask DisposeAsync()
     {
+        _lagGauge.Dispose();
+        _committedGauge.Dispose();
+        _health.Dispose();
         await _stopRegistration.DisposeAsync();
         await _stop.CancelAsync();
         _drained.Set();

@@ -5,6 +5,7 @@ using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Messages;
+using Sluice.Pipeline.Observability;
 
 namespace Sluice.Sources;
 
@@ -49,15 +50,23 @@ internal sealed class KinesisSource : IMessageSource
         public readonly Lock Lock = new();
         public readonly SortedDictionary<long, string> Sequences = []; // offset -> sequence number, read but not checkpointed
         public long Next; // next offset to hand out
+        public long BehindMs = -1; // MillisBehindLatest of the last read (-1: none yet)
         public long Acknowledged; // next offset not yet acknowledged
         public bool Ended; // read to SHARD_END
         public bool Finished; // ended and fully acknowledged
         public bool CaughtUp;
     }
 
+    private readonly SluiceHealth.Component _health;
+    private readonly IDisposable _lagTime;
+
     /// <summary>Prepares the source of <paramref name="plan"/> (a <c>kind: kinesis</c> source).</summary>
     public KinesisSource(ResolverPlan plan, KinesisSourceOptions options, SourceContext context)
     {
+        _health = SluiceHealth.Register($"source {plan.Source.Name} ({plan.Name})", "listing the stream's shards");
+        _lagTime = SluiceMetrics.Observe(SluiceMetrics.Gauge.LagTime, () => _shards.Values.Where(s => Volatile.Read(ref s.BehindMs) >= 0 && !s.Ended)
+            .Select(s => new System.Diagnostics.Metrics.Measurement<long>(Volatile.Read(ref s.BehindMs), new("source", plan.Source.Name), new("topic", _stream), new("partition", s.Id)))
+            .ToList());
         _plan = plan;
         _options = options;
         _context = context;
@@ -129,6 +138,7 @@ internal sealed class KinesisSource : IMessageSource
                 if (DateTime.UtcNow - listed >= _options.ShardRefresh || _shards.Values.Any(s => s.Ended && !started.Contains(s.Id + "/children")))
                 {
                     shards = await _client.ListShardsAsync(_stream, ct);
+                    _health.Ready();
                     listed = DateTime.UtcNow;
                     foreach (var f in _shards.Values.Where(s => s.Ended)) started.Add(f.Id + "/children");
                 }
@@ -203,6 +213,7 @@ internal sealed class KinesisSource : IMessageSource
                 await _out.Writer.WriteAsync(b.Build(), ct);
             }
             state.CaughtUp = records.Count == 0 && behind == 0;
+            Volatile.Write(ref state.BehindMs, behind);
             if (next is null)
             {
                 lock (state.Lock)
@@ -221,6 +232,8 @@ internal sealed class KinesisSource : IMessageSource
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        _lagTime.Dispose();
+        _health.Dispose();
         _client.Dispose();
         if (_checkpoints is not null) await _checkpoints.DisposeAsync();
     }

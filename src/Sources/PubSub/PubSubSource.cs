@@ -6,6 +6,7 @@ using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Messages;
+using Sluice.Pipeline.Observability;
 
 namespace Sluice.Sources;
 
@@ -47,9 +48,18 @@ internal sealed class PubSubSource : IMessageSource
     private long _next, _acknowledged;
     private DateTime _lastMessage = DateTime.UtcNow;
 
+    private readonly SluiceHealth.Component _health;
+    private readonly IDisposable _outstanding;
+
     /// <summary>Prepares the source of <paramref name="plan"/> (a <c>kind: pubsub</c> source).</summary>
     public PubSubSource(ResolverPlan plan, PubSubSourceOptions options, SourceContext context)
     {
+        _health = SluiceHealth.Register($"source {plan.Source.Name} ({plan.Name})", "opening the stream");
+        var gaugeTags = new KeyValuePair<string, object?>[] { new("source", plan.Source.Name), new("topic", plan.Source.Name), new("partition", 0) };
+        _outstanding = SluiceMetrics.Observe(SluiceMetrics.Gauge.Lag, () =>
+        {
+            lock (_lock) return [new System.Diagnostics.Metrics.Measurement<long>(_inFlight.Count, gaugeTags)];
+        });
         _plan = plan;
         _options = options;
         _context = context;
@@ -76,6 +86,7 @@ internal sealed class PubSubSource : IMessageSource
                 MaxOutstandingMessages = _options.MaxOutstandingMessages,
                 ClientId = Guid.NewGuid().ToString("N"),
             }, stop);
+            _health.Ready();
         }
         catch (Exception e) when (stop.IsCancellationRequested && e is RpcException or OperationCanceledException)
         {
@@ -219,6 +230,8 @@ internal sealed class PubSubSource : IMessageSource
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        _outstanding.Dispose();
+        _health.Dispose();
         _call?.Dispose();
         _channel.Dispose();
         _write.Dispose();

@@ -2,6 +2,7 @@ using System.Threading.Tasks.Dataflow;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Execution;
 using Sluice.Pipeline.Messages;
+using Sluice.Pipeline.Observability;
 
 namespace Sluice.Pipeline.Graph.Blocks;
 
@@ -29,6 +30,7 @@ internal sealed class AckBlock
             {
                 var d = e.Done!;
                 lock (_counts) _counts[d.Plan.Name] += d.Counts;
+                SluiceMetrics.Outcomes(d.Plan.Name, d.Counts);
                 _joiner.Ack(d.Sequence);
             }
         }, new ExecutionDataflowBlockOptions { CancellationToken = cancellationToken });

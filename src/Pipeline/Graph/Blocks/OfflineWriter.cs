@@ -1,5 +1,6 @@
 using System.Threading.Tasks.Dataflow;
 using Sluice.Pipeline.Contracts;
+using Sluice.Pipeline.Observability;
 
 namespace Sluice.Pipeline.Graph.Blocks;
 
@@ -39,7 +40,9 @@ internal sealed class OfflineWriter
             return 0;
         }
         var d = x.Delivery!;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var segments = await Faults.GuardAsync(Name, b.Messages, () => _store.WriteAsync(d.Plan, b, _cancellationToken));
+        SluiceMetrics.Wrote(Name, b.Features.Length, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         d.PendingOfflineSegments = segments.Count;
         foreach (var segment in segments)
         {

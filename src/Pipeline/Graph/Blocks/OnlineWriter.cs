@@ -3,6 +3,7 @@ using System.Threading.Tasks.Dataflow;
 using Apache.Arrow;
 using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Messages;
+using Sluice.Pipeline.Observability;
 
 namespace Sluice.Pipeline.Graph.Blocks;
 
@@ -73,9 +74,11 @@ internal sealed class OnlineWriter
         await _writing.StartAsync(_writesInFlight, () => _writesInFlight == 1 ? Task.Run(Write, CancellationToken.None) : Write());
         async Task Write()
         {
+            long started = Stopwatch.GetTimestamp();
             await Faults.GuardAsync(Name, at, () => _staging is not null
                 ? _staging.WriteStagedAsync(group.Select(x => x.Staged!).ToList(), _cancellationToken)
                 : _store.WriteAsync(group.Select(x => (x.Delivery.Plan, x.Features)).ToList(), _cancellationToken));
+            SluiceMetrics.Wrote(Name, group.Sum(x => (long)x.Features.Length), Stopwatch.GetElapsedTime(started).TotalSeconds);
             foreach (var x in group) _acks.Done(x.Delivery);
         }
     }

@@ -1,5 +1,6 @@
 using System.Threading.Tasks.Dataflow;
 using Sluice.Pipeline.Contracts;
+using Sluice.Pipeline.Observability;
 
 namespace Sluice.Pipeline.Graph.Blocks;
 
@@ -52,7 +53,10 @@ internal sealed class TargetWriter
         int written = 0;
         await _writing.StartAsync(limit, async () =>
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             written = await Faults.GuardAsync(_name, x.Batch!.Messages, () => _target.WriteAsync(d.Plan, x.Batch, _cancellationToken));
+            SluiceMetrics.Wrote(_name, written, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            if (_name == DeadLetter) SluiceMetrics.DeadLettered(d.Plan.Name, written);
             _acks.Done(d);
         });
         if (limit == 1) await _writing.DrainAsync();
