@@ -24,9 +24,9 @@ internal static class RedisRetry
             try
             {
                 var result = await work();
+                redis.Health.Ready(); // it answered
                 if (attempt > 1)
                 {
-                    redis.Health.Ready();
                     Log.LogInformation("{What} ({Redis}) succeeded again after {Attempts} attempts", what, redis.Display, attempt);
                 }
                 return result;
