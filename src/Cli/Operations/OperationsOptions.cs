@@ -31,8 +31,18 @@ internal sealed class OperationsOptions
 
     public OperationsOptions()
     {
-        _logFormat.AcceptOnlyFromAmong("text", "json");
-        _logLevel.AcceptOnlyFromAmong("trace", "debug", "information", "warning", "error", "critical", "none");
+        OneOf(_logFormat, "text", "json");
+        OneOf(_logLevel, "trace", "debug", "information", "warning", "error", "critical", "none");
+    }
+
+    private static void OneOf(Option<string> option, params string[] values)
+    {
+        option.CompletionSources.Add(values);
+        option.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<string>();
+            if (!values.Contains(value, StringComparer.Ordinal)) r.AddError($"{option.Name} must be one of {string.Join(", ", values)}; got '{value}'");
+        });
     }
 
     /// <summary>Every option, to add to a command.</summary>

@@ -1,4 +1,5 @@
 using System.Threading.Tasks.Dataflow;
+using Microsoft.Extensions.Logging;
 using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Observability;
 
@@ -18,6 +19,10 @@ internal sealed class TargetWriter
     private readonly string _name;
     private readonly CancellationToken _cancellationToken;
     private readonly InFlightWrites _writing = new();
+    private readonly Lock _burstLock = new();
+    private readonly Dictionary<string, (long Count, string? Reason)> _burst = new(StringComparer.Ordinal);
+    private long _burstStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+    private static readonly TimeSpan BurstWindow = TimeSpan.FromSeconds(10);
 
     private TargetWriter(string name, IBatchTarget target, AckBlock acks, GraphMetrics metrics, ExecutionDataflowBlockOptions bounded,
         Func<WriterInput, long>? rowsIn, bool rowsOutAreFeatures, CancellationToken cancellationToken)
@@ -56,7 +61,11 @@ internal sealed class TargetWriter
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
             written = await Faults.GuardAsync(_name, x.Batch!.Messages, () => _target.WriteAsync(d.Plan, x.Batch, _cancellationToken));
             SluiceMetrics.Wrote(_name, written, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-            if (_name == DeadLetter) SluiceMetrics.DeadLettered(d.Plan.Name, written);
+            if (_name == DeadLetter)
+            {
+                SluiceMetrics.DeadLettered(d.Plan.Name, written);
+                Burst(d.Plan.Name, written, x.Batch.Reasons.FirstOrDefault(r => r is not null));
+            }
             _acks.Done(d);
         });
         if (limit == 1) await _writing.DrainAsync();
@@ -64,5 +73,37 @@ internal sealed class TargetWriter
     }
 
     /// <summary>After the block completed: waits for every outstanding write.</summary>
-    public Task FinishAsync() => _writing.DrainAsync();
+    public async Task FinishAsync()
+    {
+        await _writing.DrainAsync();
+        if (_name == DeadLetter) LogBurst();
+    }
+
+    // Dead letters are logged as bursts: one line per resolver and 10 s window that had any, with the count and a reason.
+    private void Burst(string resolver, long count, string? reason)
+    {
+        if (count == 0) return;
+        lock (_burstLock)
+        {
+            var (n, first) = _burst.GetValueOrDefault(resolver);
+            _burst[resolver] = (n + count, first ?? reason);
+        }
+        if (System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _burstStarted)) >= BurstWindow) LogBurst();
+    }
+
+    private void LogBurst()
+    {
+        KeyValuePair<string, (long Count, string? Reason)>[] burst;
+        double seconds;
+        lock (_burstLock)
+        {
+            burst = _burst.ToArray();
+            _burst.Clear();
+            seconds = System.Diagnostics.Stopwatch.GetElapsedTime(_burstStarted).TotalSeconds;
+            _burstStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+        var log = SluiceLog.For("Sluice.DeadLetters");
+        foreach (var (resolver, (count, reason)) in burst)
+            log.LogWarning("resolver {Resolver}: {Count} messages dead-lettered in the last {Seconds:F0} s (one reason: {Reason})", resolver, count, seconds, reason);
+    }
 }
