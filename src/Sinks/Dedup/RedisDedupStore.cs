@@ -41,7 +41,13 @@ internal sealed class RedisDedupStore(RedisConnection redis) : IDedupStore
         local call, find, sub, abs = redis.call, string.find, string.sub, math.abs
         local fields = {}
         for i = 1, n do fields[i] = ARGV[1 + 3 * i] end
-        local h1, h2, h3 = call('HMGET', KEYS[1], unpack(fields)), call('HMGET', KEYS[2], unpack(fields)), call('HMGET', KEYS[3], unpack(fields))
+        -- A bucket that does not exist (most often the neighbours) is not asked for n fields: no reply of n nils to convert.
+        local none = {}
+        local function read(k)
+          if call('EXISTS', k) == 1 then return call('HMGET', k, unpack(fields)) end
+          return none
+        end
+        local h1, h2, h3 = read(KEYS[1]), read(KEYS[2]), read(KEYS[3])
         local takenAt, takenPos, out, set, m = {}, {}, {}, {}, 0
         for i = 1, n do
           local f, ats, pos = fields[i], ARGV[2 + 3 * i], ARGV[3 + 3 * i]
