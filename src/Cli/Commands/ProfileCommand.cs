@@ -17,12 +17,15 @@ internal static class ProfileCommand
         var recording = new Argument<string>("recording") { Description = "a recording (.jsonl or .arrows)" };
         var repeat = new Option<int>("--repeat") { Description = "feed the recording this many times", DefaultValueFactory = _ => 1 };
         var json = new Option<string?>("--json") { Description = "also write the figures as JSON to this file" };
-        var command = new Command("profile", "replay into temporary stores and print per-block throughput, busy %, queue depth") { defs, recording, repeat, json };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(defs)!, parse.GetValue(recording)!, parse.GetValue(repeat), parse.GetValue(json), io, ct));
+        var resolver = CommonOptions.Resolver();
+        var env = CommonOptions.Environment();
+        var command = new Command("profile", "replay into temporary stores and print per-block throughput, busy %, queue depth") { defs, recording, repeat, json, resolver, env };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(defs)!, parse.GetValue(recording)!, parse.GetValue(repeat), parse.GetValue(json), parse.GetValue(resolver),
+            parse.GetValue(env), io, ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(string defsPath, string recording, int repeat, string? jsonPath, Io io, CancellationToken ct)
+    private static async Task<int> RunAsync(string defsPath, string recording, int repeat, string? jsonPath, string[]? resolvers, string? env, Io io, CancellationToken ct)
     {
         var defs = CommonOptions.Load(defsPath, io);
         if (defs is null) return CliApp.Usage;
@@ -39,6 +42,8 @@ internal static class ProfileCommand
                 SinkDirectory = Path.Combine(dir, "sinks"),
                 DeadLetterPath = Path.Combine(dir, "dead-letter.jsonl"),
                 Replay = new RecordingSource(Enumerable.Repeat(recording, repeat).ToArray()),
+                Resolvers = resolvers is { Length: > 0 } ? resolvers : null,
+                Environment = env,
             }, ct);
             double wall = Math.Max(result.Seconds, 1e-9);
             var blocks = result.Blocks.Select(b => new

@@ -18,7 +18,7 @@ internal sealed class RedisConnection : IAsyncDisposable
         Multiplexer = multiplexer;
         Database = multiplexer.GetDatabase(database);
         Display = display;
-        Health = SluiceHealth.Register($"store redis {display}", "connecting");
+        Health = SluiceHealth.Store($"store redis {display}");
         if (multiplexer.IsConnected) Health.Ready();
         else Health.NotReadyBecause("not connected");
         var log = SluiceLog.For("Sluice.Redis");

@@ -53,7 +53,7 @@ public sealed record ResolverPlan
     public bool SkipOnline { get; init; }
     /// <summary>Its rows skip the offline store.</summary>
     public bool SkipOffline { get; init; }
-    /// <summary>The environments it runs in (null: every one).</summary>
+    /// <summary>The environments it runs in (null or empty: every one, and also when no environment is set); one that lists some does not run without an environment.</summary>
     public IReadOnlyList<string>? Environments { get; init; }
 
     /// <summary>The parse expression over the raw message, if any.</summary>
@@ -80,7 +80,7 @@ public sealed record ResolverPlan
         HeaderFilters.GroupBy(f => f.Name, StringComparer.Ordinal).Select(g => (g.Key, g.SelectMany(f => f.Values).ToArray())).ToList();
 
     /// <summary>Whether the resolver runs in <paramref name="environment"/> (all run when none is listed or none is active).</summary>
-    public bool RunsIn(string? environment) => Environments is null || environment is null || Environments.Contains(environment);
+    public bool RunsIn(string? environment) => Environments is not { Count: > 0 } || (environment is not null && Environments.Contains(environment));
 
     /// <summary>The fully qualified names of the features it maps from the message.</summary>
     public IEnumerable<string> OutputFeatures => Outputs.Select(o => o.Feature.Fqn);

@@ -4,8 +4,8 @@ namespace Sluice.Pipeline.Observability;
 
 /// <summary>
 /// Readiness of a running pipeline: each source and store registers a component and says when it is ready (a source
-/// assigned or connected, a store that answered) and when it is not (a store unreachable). The process is ready when
-/// something registered and every registered component is ready.
+/// assigned or connected, a store that answered) and when it is not (a store unreachable). The process is ready when a
+/// source registered and every registered component is ready.
 /// </summary>
 public static class SluiceHealth
 {
@@ -16,11 +16,15 @@ public static class SluiceHealth
     {
         private volatile string? _notReady;
 
-        internal Component(string name, string notReady)
+        internal Component(bool isSource, string name, string notReady)
         {
+            IsSource = isSource;
             Name = name;
             _notReady = notReady;
         }
+
+        /// <summary>Whether it is a source (a pipeline is not ready before its sources are).</summary>
+        public bool IsSource { get; }
 
         /// <summary>What it is: <c>source &lt;name&gt;</c>, <c>store online</c>, ...</summary>
         public string Name { get; }
@@ -38,18 +42,24 @@ public static class SluiceHealth
         public void Dispose() => Components.TryRemove(this, out _);
     }
 
-    /// <summary>Registers <paramref name="name"/>, not ready until it says so.</summary>
-    public static Component Register(string name, string notReady = "starting")
+    /// <summary>Registers source <paramref name="name"/>, not ready until it says so.</summary>
+    public static Component Source(string name, string notReady = "starting") => Register(true, name, notReady);
+
+    /// <summary>Registers store <paramref name="name"/>, not ready until it says so.</summary>
+    public static Component Store(string name, string notReady = "connecting") => Register(false, name, notReady);
+
+    private static Component Register(bool isSource, string name, string notReady)
     {
-        var c = new Component(name, notReady);
+        var c = new Component(isSource, name, notReady);
         Components[c] = 0;
         return c;
     }
 
-    /// <summary>Whether something registered and everything registered is ready, with each component's state.</summary>
+    /// <summary>Whether a source registered and everything registered is ready, with each component's state.</summary>
     public static (bool Ready, IReadOnlyList<(string Name, string? NotReady)> Components) Check()
     {
-        var all = Components.Keys.Select(c => (c.Name, c.NotReady)).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
-        return (all.Count > 0 && all.All(c => c.NotReady is null), all);
+        var registered = Components.Keys.ToList();
+        var all = registered.Select(c => (c.Name, c.NotReady)).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
+        return (registered.Any(c => c.IsSource) && all.All(c => c.NotReady is null), all);
     }
 }

@@ -64,6 +64,11 @@ public static class PipelineRuntime
         var unknown = (options.Resolvers ?? []).Where(r => definitions.Resolvers.All(x => x.Name != r)).ToList();
         if (unknown.Count > 0)
             throw new RunSetupException($"unknown resolver {string.Join(", ", unknown)}; resolvers: {string.Join(", ", definitions.Resolvers.Select(r => r.Name))}");
+        // A resolver named on the command line that the environment excludes is a mistake to report, not to skip quietly.
+        var excluded = definitions.Resolvers.Where(r => options.Resolvers?.Contains(r.Name) == true && !r.RunsIn(options.Environment)).ToList();
+        if (excluded.Count > 0)
+            throw new RunSetupException(string.Join("; ", excluded.Select(r => $"resolver {r.Name} runs only in environment{(r.Environments!.Count > 1 ? "s" : "")} "
+                + $"{string.Join(", ", r.Environments!)}, and the environment is {(options.Environment is null ? "not set (--env)" : $"'{options.Environment}'")}")));
         var plans = definitions.Resolvers.Where(r => r.RunsIn(options.Environment) && (options.Resolvers is null || options.Resolvers.Contains(r.Name))).ToList();
         string where = options.Environment is null ? "" : $" in environment '{options.Environment}'";
         if (options.LiveOnly && options.Replay is null)

@@ -88,7 +88,7 @@ internal sealed class KafkaSource : IMessageSource
             // The source reads one topic, whose name it knows: no topic name decoded into a new string per message.
             ConsumeResultFields = "headers,timestamp",
         }.WithPrefetch(), plan.Name);
-        _health = SluiceHealth.Register($"source {plan.Source.Name} ({plan.Name})", "waiting for a partition assignment");
+        _health = SluiceHealth.Source($"source {plan.Source.Name} ({plan.Name})", "waiting for a partition assignment");
         _consumer = new ConsumerBuilder<bool, bool>(config)
             .SetKeyDeserializer(_keys)
             .SetValueDeserializer(_values)

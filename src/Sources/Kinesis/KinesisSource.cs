@@ -63,7 +63,7 @@ internal sealed class KinesisSource : IMessageSource
     /// <summary>Prepares the source of <paramref name="plan"/> (a <c>kind: kinesis</c> source).</summary>
     public KinesisSource(ResolverPlan plan, KinesisSourceOptions options, SourceContext context)
     {
-        _health = SluiceHealth.Register($"source {plan.Source.Name} ({plan.Name})", "listing the stream's shards");
+        _health = SluiceHealth.Source($"source {plan.Source.Name} ({plan.Name})", "listing the stream's shards");
         _lagTime = SluiceMetrics.Observe(SluiceMetrics.Gauge.LagTime, () => _shards.Values.Where(s => Volatile.Read(ref s.BehindMs) >= 0 && !s.Ended)
             .Select(s => new System.Diagnostics.Metrics.Measurement<long>(Volatile.Read(ref s.BehindMs), new("source", plan.Source.Name), new("topic", _stream), new("partition", s.Id)))
             .ToList());

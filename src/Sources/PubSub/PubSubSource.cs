@@ -54,7 +54,7 @@ internal sealed class PubSubSource : IMessageSource
     /// <summary>Prepares the source of <paramref name="plan"/> (a <c>kind: pubsub</c> source).</summary>
     public PubSubSource(ResolverPlan plan, PubSubSourceOptions options, SourceContext context)
     {
-        _health = SluiceHealth.Register($"source {plan.Source.Name} ({plan.Name})", "opening the stream");
+        _health = SluiceHealth.Source($"source {plan.Source.Name} ({plan.Name})", "opening the stream");
         var gaugeTags = new KeyValuePair<string, object?>[] { new("source", plan.Source.Name), new("topic", plan.Source.Name), new("partition", 0) };
         _outstanding = SluiceMetrics.Observe(SluiceMetrics.Gauge.Lag, () =>
         {

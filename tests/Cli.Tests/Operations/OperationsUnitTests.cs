@@ -98,11 +98,11 @@ public sealed class OperationsUnitTests : IDisposable
     }
 
     [Fact]
-    public void Readiness_needs_something_registered_and_everything_ready()
+    public void Readiness_needs_a_source_and_everything_ready()
     {
         // Process-wide state: judged on this test's own components only, by name.
-        using var source = SluiceHealth.Register("source unit-test-source", "waiting");
-        using var store = SluiceHealth.Register("store unit-test-store", "connecting");
+        using var source = SluiceHealth.Source("source unit-test-source", "waiting");
+        using var store = SluiceHealth.Store("store unit-test-store", "connecting");
         SluiceHealth.Check().Components.Should().Contain(("source unit-test-source", "waiting"));
         SluiceHealth.Check().Ready.Should().BeFalse();
         source.Ready();

@@ -146,7 +146,9 @@ public sealed class RunOperationsKafkaRedisIntegrationTests : IDisposable
         int port = FreePort();
         using var run = Run(redis.Uri, port, "--log-format", "json");
         await PollUntil(port, "/healthz", (s, _) => s == HttpStatusCode.OK, TimeSpan.FromSeconds(30), run);
-        await Task.Delay(2000);
+        var seen = await PollUntil(port, "/readyz", (_, b) => b.Contains("store redis", StringComparison.Ordinal), TimeSpan.FromSeconds(30), run);
+        seen.Should().Equal([HttpStatusCode.ServiceUnavailable], "nothing is ready before the store answered");
+        await Task.Delay(1000);
         var (status, body) = await Get(port, "/readyz");
         status.Should().Be(HttpStatusCode.ServiceUnavailable, "the store never answered: " + body);
         body.Should().Contain("store redis").And.NotContain("s3cret-pw-42");
