@@ -16,9 +16,42 @@ namespace Sluice.Sinks;
 /// one row per resolved message, columns = FQNs + <c>__ts__</c> (feature time, timestamp micros UTC) +
 /// <c>__resolver__</c>. Batches are gathered into row groups of <see cref="RowGroupRows"/> rows; a file is closed (and so readable) when it reaches
 /// <see cref="MaxRowsPerFile"/> rows or <see cref="MaxFileAge"/>, and on dispose. Lists and structs are stored as JSON text.
+/// A file is written as <c>part-*.parquet.tmp</c> and renamed when complete, so readers of <c>*.parquet</c> never see a
+/// partial file; the <c>.tmp</c> files a crashed process left are removed when the store opens (their rows were never
+/// acknowledged, so the restart reads them again). A writer holds its open file locked, so the files of other live
+/// processes sharing the folder are left alone.
 /// </summary>
-internal sealed class ParquetOfflineStore(string root) : IOfflineStore
+internal sealed class ParquetOfflineStore : IOfflineStore
 {
+    private readonly string root;
+
+    public ParquetOfflineStore(string root)
+    {
+        this.root = root;
+        RemovedLeftovers = RemoveLeftovers(root);
+    }
+
+    /// <summary>How many partial files of crashed writers were removed when the store opened.</summary>
+    public int RemovedLeftovers { get; }
+
+    // A .tmp file that nobody holds open (File.Create locks it: flock on Linux) was left by a writer that died.
+    private static int RemoveLeftovers(string root)
+    {
+        if (!Directory.Exists(root)) return 0;
+        int removed = 0;
+        foreach (var path in Directory.EnumerateFiles(root, "*.parquet.tmp", SearchOption.AllDirectories))
+        {
+            try
+            {
+                using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
+                File.Delete(path);
+                removed++;
+            }
+            catch (IOException) { } // held by a live writer, or gone meanwhile
+        }
+        return removed;
+    }
+
     private sealed class OpenFile(Stream stream, ParquetWriter writer, ParquetSchema schema, DateTime opened, ResolverPlan plan)
     {
         public Stream Stream { get; } = stream;

@@ -10,6 +10,24 @@ public sealed class ParquetOfflineStoreUnitTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
+    public async Task Partial_files_a_crashed_writer_left_are_removed_and_a_live_writers_file_is_kept()
+    {
+        var day = Directory.CreateDirectory(Path.Combine(_dir, "gadget", "date=2024-01-01")).FullName;
+        var crashed = Path.Combine(day, "part-gadgets-20240101000000-deadbeef-00001.parquet.tmp");
+        await File.WriteAllBytesAsync(crashed, [0x50, 0x41, 0x52, 0x31, 1, 2, 3]); // a header and nothing else: what a crash leaves
+        var live = Path.Combine(day, "part-gadgets-20240101000000-cafebabe-00001.parquet.tmp");
+        await using var held = new FileStream(live, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None); // another process's open file
+        var complete = Path.Combine(day, "part-gadgets-20240101000000-cafebabe-00000.parquet");
+        await File.WriteAllBytesAsync(complete, [1]);
+
+        await using var store = new ParquetOfflineStore(_dir);
+        store.RemovedLeftovers.Should().Be(1);
+        File.Exists(crashed).Should().BeFalse("a crashed writer's partial file is removed");
+        File.Exists(live).Should().BeTrue("a live writer's open file is not touched");
+        File.Exists(complete).Should().BeTrue("complete files are never touched");
+    }
+
+    [Fact]
     public async Task Rows_of_several_batches_read_back_column_by_column_with_their_nulls()
     {
         var plan = Gadgets.Plan;
