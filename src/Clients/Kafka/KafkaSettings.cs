@@ -26,6 +26,11 @@ internal sealed class KafkaSettings
         new("topic", "the topic read (or, as a sink target, produced to)") { Required = true },
         new("client_id_prefix", "the client id's prefix; the resolver name follows") { Default = "sluice/" },
         new("group_id_prefix", "the consumer group's prefix; each resolver reads in the group prefix + its name") { Default = "sluice/" },
+        new("group_instance_id", "static group membership: an id stable across restarts of one process (a StatefulSet pod's name), so that a restarted "
+            + "process takes its partitions back at once instead of waiting out its old session; unique per process. Default: the environment variable "
+            + "SLUICE_INSTANCE_ID when set, else none (dynamic membership)"),
+        new("session_timeout_ms", "how long the group waits for a member that stopped heartbeating before its partitions move (librdkafka session.timeout.ms)",
+            SourceOptionType.Integer) { Default = "45000" },
         new("security_protocol", "how clients talk to the brokers", SourceOptionType.Choice) { Values = SecurityProtocols, Default = "PLAINTEXT" },
         new("sasl_mechanism", "the SASL mechanism with SASL_PLAINTEXT or SASL_SSL", SourceOptionType.Choice) { Values = SaslMechanisms },
         new("sasl_username", "the SASL user name"),
@@ -81,6 +86,12 @@ internal sealed class KafkaSettings
         foreach (var (key, value) in Client(clientName)) defaults.Set(key, value);
         return defaults;
     }
+
+    /// <summary>The static member id (<c>group_instance_id</c>, else <c>$SLUICE_INSTANCE_ID</c>), or null for dynamic membership.</summary>
+    public string? GroupInstanceId => Option("group_instance_id") ?? (Environment.GetEnvironmentVariable("SLUICE_INSTANCE_ID") is { Length: > 0 } id ? id : null);
+
+    /// <summary>The group session timeout, when the source sets one.</summary>
+    public int? SessionTimeoutMs => Option("session_timeout_ms") is { } ms ? int.Parse(ms, System.Globalization.CultureInfo.InvariantCulture) : null;
 
     /// <summary>The consumer group of <paramref name="resolver"/>: the group id prefix plus its name.</summary>
     public string GroupId(ResolverPlan resolver) => (Option("group_id_prefix") ?? "sluice/") + resolver.Name;

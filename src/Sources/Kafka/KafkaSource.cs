@@ -60,6 +60,7 @@ internal sealed class KafkaSource : IMessageSource
     private readonly ManualResetEventSlim _drained = new();
     private volatile bool _draining;
     private int _assigned; // partitions assigned now (the rebalance handlers run on the consumer thread)
+    private bool _joined; // the group assigned this member its share at least once (possibly none)
     private long _lastActivity; // Stopwatch timestamp of the last message or assignment change
     private long[] _positions = new long[16]; // next offset to read per partition (-1: none read yet), for the lag gauge
     private readonly ILogger _log = SluiceLog.For("Sluice.Kafka");
@@ -87,6 +88,8 @@ internal sealed class KafkaSource : IMessageSource
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
             // The source reads one topic, whose name it knows: no topic name decoded into a new string per message.
             ConsumeResultFields = "headers,timestamp",
+            GroupInstanceId = _settings.GroupInstanceId,
+            SessionTimeoutMs = _settings.SessionTimeoutMs,
         }.WithPrefetch(), plan.Name);
         _health = SluiceHealth.Source($"source {plan.Source.Name} ({plan.Name})", "waiting for a partition assignment");
         _consumer = new ConsumerBuilder<bool, bool>(config)
@@ -95,6 +98,7 @@ internal sealed class KafkaSource : IMessageSource
             .SetPartitionsAssignedHandler((_, assigned) =>
             {
                 _assigned += assigned.Count;
+                _joined = true;
                 _lastActivity = Stopwatch.GetTimestamp();
                 int highest = assigned.Count == 0 ? -1 : assigned.Max(tp => tp.Partition.Value);
                 if (highest >= _positions.Length)
@@ -230,13 +234,11 @@ internal sealed class KafkaSource : IMessageSource
         Drain();
     }
 
-    // Idle means no message while partitions are assigned. A consumer waiting for its group to hand it partitions (a
-    // restarted member waits for the dead one's session to time out) is not idle yet; if none come for long, it stops
-    // anyway, so that a member with nothing to read (more members than partitions) ends too.
-    private TimeSpan IdleLimit(TimeSpan idle) => _assigned > 0 ? idle : idle + UnassignedGrace;
-
-    /// <summary>How long past the idle limit a consumer without partitions waits for some.</summary>
-    public static readonly TimeSpan UnassignedGrace = TimeSpan.FromSeconds(30);
+    // Idle means no message since the group assigned this member its partitions (the clock restarts at every
+    // assignment change). Waiting for the group is not idle: a restarted member waits for the dead one's session to time
+    // out before it gets partitions, and stopping meanwhile would read nothing. A member the group gave no partitions
+    // (more members than partitions) has read all of its share, and is idle.
+    private TimeSpan IdleLimit(TimeSpan idle) => _joined ? idle : TimeSpan.MaxValue;
 
     // After the last batch: the graph drains on other threads while this thread keeps serving the group (rebalances,
     // heartbeats, max.poll.interval) with its partitions paused; messages of partitions assigned meanwhile are not handed
@@ -250,8 +252,16 @@ internal sealed class KafkaSource : IMessageSource
         {
             _consumer.Pause(_consumer.Assignment);
             while (!_drained.Wait(0)) _consumer.Consume(TimeSpan.FromMilliseconds(100));
-            var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 10;
-            while (!CommitAcknowledged(null) && Stopwatch.GetTimestamp() < until) _consumer.Consume(TimeSpan.FromMilliseconds(100));
+            var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency * (long)FinalCommitWindow.TotalSeconds;
+            bool committed;
+            while (!(committed = CommitAcknowledged(null)) && Stopwatch.GetTimestamp() < until) _consumer.Consume(TimeSpan.FromMilliseconds(100));
+            if (!committed)
+            {
+                // Said, not swallowed: the run ends non-zero, and the next run reads these partitions again from their last commit.
+                var pending = Uncommitted();
+                Fault ??= new InvalidOperationException($"the final offset commit was refused for {FinalCommitWindow.TotalSeconds:F0} s ({LastCommitError}); "
+                    + $"uncommitted: {string.Join(", ", pending.Select(p => $"{p.Topic}[{p.Partition.Value}] up to {p.Offset.Value}"))}; the next run reads them again");
+            }
             _consumer.Close();
         }
         catch (KafkaException e)
@@ -325,8 +335,26 @@ internal sealed class KafkaSource : IMessageSource
             }
             catch (OperationCanceledException) { }
         }
-        CommitAcknowledged(revoked.Select(x => x.TopicPartition).ToHashSet());
+        // A rebalance in progress refuses commits for a moment: retried briefly, then said (the next owner re-reads them).
+        var moving = revoked.Select(x => x.TopicPartition).ToHashSet();
+        bool done = false;
+        for (int attempt = 0; attempt < 10 && !(done = CommitAcknowledged(moving)); attempt++) Thread.Sleep(200);
+        if (!done)
+            _log.LogWarning("source {Source}: the commit of {Count} revoked partitions was refused ({Reason}); their next owner reads them again from their last commit",
+                _plan.Source.Name, moving.Count, LastCommitError);
         foreach (var tp in revoked) _committable.TryRemove(tp.TopicPartition, out _);
+    }
+
+    /// <summary>How long the final commit is retried (a group rebalancing refuses commits until it settles).</summary>
+    public static readonly TimeSpan FinalCommitWindow = TimeSpan.FromSeconds(20);
+
+    // Acknowledged offsets of assigned partitions that were not committed.
+    private List<TopicPartitionOffset> Uncommitted()
+    {
+        var assigned = _consumer.Assignment.ToHashSet();
+        lock (_committed)
+            return _committable.Where(kv => assigned.Contains(kv.Key) && (!_committed.TryGetValue(kv.Key, out var c) || c < kv.Value))
+                .Select(kv => new TopicPartitionOffset(kv.Key, kv.Value)).ToList();
     }
 
     /// <summary>

@@ -50,10 +50,18 @@ public sealed class KafkaSourceKind(KafkaSourceOptions? options = null) : ISourc
             EnableAutoOffsetStore = false,
             AutoOffsetReset = options.FromBeginning ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest,
         }.WithPrefetch(), "record"); // a recording from the beginning is a backlog read
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config).Build();
+        // Idleness counts from the assignment: joining the group is not idle (a slow join recorded nothing).
+        bool assigned = false;
+        long count = 0, lastMessage = Stopwatch.GetTimestamp();
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
+            .SetPartitionsAssignedHandler((_, _) =>
+            {
+                assigned = true;
+                lastMessage = Stopwatch.GetTimestamp();
+            })
+            .Build();
         consumer.Subscribe(settings.Topic);
         var builder = new MessageBatch.Builder();
-        long count = 0, lastMessage = Stopwatch.GetTimestamp();
         while (!stop.IsCancellationRequested && (options.MaxMessages is not { } max || count < max))
         {
             var r = consumer.Consume(TimeSpan.FromMilliseconds(100));
@@ -70,7 +78,7 @@ public sealed class KafkaSourceKind(KafkaSourceOptions? options = null) : ISourc
                     builder = new MessageBatch.Builder();
                 }
             }
-            else if (options.IdleExit is { } idle && Stopwatch.GetElapsedTime(lastMessage) >= idle) break;
+            else if (assigned && options.IdleExit is { } idle && Stopwatch.GetElapsedTime(lastMessage) >= idle) break;
         }
         if (builder.Length > 0) yield return builder.Build();
         consumer.Close();

@@ -89,6 +89,35 @@ public sealed class RunCommandKafkaIntegrationTests : IDisposable
     }
 
     [Fact]
+    public async Task A_restart_after_a_crash_waits_for_its_partitions_without_counting_the_wait_as_idle()
+    {
+        // A 40 s session: the crashed member holds its partitions that long. The restart used to count the wait for them
+        // as idle and exit 0 having read nothing (--idle-exit 3 plus 30 s of grace ran out first).
+        const int n = 40_000;
+        _kafka.Cluster.CreateTopic("users", 4);
+        foreach (var t in new[] { "users-dlq", "users-json", "users-ipc" }) _kafka.Cluster.CreateTopic(t, 1);
+        var defs = Path.Combine(_dir, "slow-session.yaml");
+        File.WriteAllText(defs, KafkaTestKit.Definitions(_kafka.Bootstrap)
+            .Replace("additional_kafka_args: {session.timeout.ms: \"1000\", heartbeat.interval.ms: \"333\"}", "session_timeout_ms: 40000", StringComparison.Ordinal));
+        _kafka.Produce("users", Enumerable.Range(0, n).Select(i => (i % 4, (string?)null, KafkaTestKit.User(i), new[] { ("X-Chalk-MessageType", "User") })));
+        string[] Run(params string[] more) => ["run", defs, "--resolver", "get_users_stream", "--online", "sqlite:" + Path.Combine(_dir, "online.db"),
+            "--offline", Path.Combine(_dir, "offline"), .. more];
+        using (var first = Sluice(Run()))
+        {
+            _kafka.WaitFor("users-json", 4096, TimeSpan.FromSeconds(60));
+            first.Kill(); // SIGKILL: it never leaves the group
+            await first.WaitForExitAsync();
+        }
+        using var second = Sluice(Run("--idle-exit", "3", "--json"));
+        var exited = second.WaitForExitAsync();
+        (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(120)))).Should().Be(exited);
+        var output = await second.StandardOutput.ReadToEndAsync();
+        second.ExitCode.Should().Be(0, await second.StandardError.ReadToEndAsync());
+        Rows("user").Should().Be(n, "the restart read everything the crashed run had not committed: " + output);
+        _kafka.Committed("sluice/get_users_stream", "users", 4).Sum().Should().Be(n);
+    }
+
+    [Fact]
     public async Task Ctrl_C_stops_the_run_after_committing_everything_it_read()
     {
         const int partitions = 4, n = 20_000;
