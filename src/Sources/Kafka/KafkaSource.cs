@@ -109,6 +109,7 @@ internal sealed class KafkaSource : IMessageSource
                     Array.Fill(grown, -1, _positions.Length, grown.Length - _positions.Length);
                     _positions = grown;
                 }
+                foreach (var tp in assigned) _positions[tp.Partition.Value] = -1; // read from its commit on, not from where an earlier assignment left it
                 _health.Ready();
                 _log.LogInformation("source {Source}: {Count} partitions of {Topic} assigned ({Partitions}); {Total} held", plan.Source.Name, assigned.Count,
                     _settings.Topic, string.Join(",", assigned.Select(tp => tp.Partition.Value)), _assigned);
