@@ -107,4 +107,21 @@ public sealed class ReplayCommandUnitTests : IDisposable
         code.Should().Be(2);
         err.Should().Contain($"{bad}:1:").And.NotContain("   at ");
     }
+
+    [Fact]
+    public void A_recording_that_is_not_one_is_one_clear_line_and_exit_2_and_an_empty_one_holds_no_messages()
+    {
+        var random = Path.Combine(_dir, "random.arrows");
+        File.WriteAllBytes(random, Enumerable.Range(0, 3000).Select(i => (byte)(i * 31 % 256)).ToArray());
+        var (code, _, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), random, .. Stores]);
+        code.Should().Be(2);
+        err.Should().Contain("random.arrows").And.Contain("not a readable recording").And.NotContain("   at ");
+
+        var empty = Path.Combine(_dir, "empty.arrows");
+        File.WriteAllBytes(empty, []);
+        string output;
+        (code, output, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), empty, "--json", .. Stores]);
+        code.Should().Be(0, err);
+        JsonDocument.Parse(output).RootElement.GetProperty("messages").GetInt64().Should().Be(0);
+    }
 }

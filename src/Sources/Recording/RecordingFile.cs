@@ -25,9 +25,23 @@ internal static class RecordingFile
         {
             await using var stream = File.OpenRead(path);
             using var reader = new ArrowStreamReader(stream, ManagedMemoryAllocator.Shared);
-            while (await reader.ReadNextRecordBatchAsync(cancellationToken) is { } batch)
-                yield return MessageBatch.From(batch);
-            yield break;
+            int read = 0;
+            while (true)
+            {
+                // A truncated or foreign file fails inside the Arrow reader in many ways; each is said as what it is.
+                MessageBatch? next;
+                try
+                {
+                    next = await reader.ReadNextRecordBatchAsync(cancellationToken) is { } batch ? MessageBatch.From(batch) : null;
+                }
+                catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
+                {
+                    throw new InvalidDataException($"{path}: not a readable recording (an Arrow IPC stream of messages) after {read} batches: {e.Message}", e);
+                }
+                if (next is null) yield break;
+                read++;
+                yield return next;
+            }
         }
         if (!path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"{path}: a recording must be .jsonl or .arrows");

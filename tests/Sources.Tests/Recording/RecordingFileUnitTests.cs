@@ -25,6 +25,36 @@ public sealed class RecordingFileUnitTests : IDisposable
     }
 
     [Fact]
+    public async Task A_truncated_or_foreign_arrows_file_is_invalid_data_naming_the_file_and_how_far_it_read()
+    {
+        var good = Path.Combine(_dir, "good.arrows");
+        var builder = new MessageBatch.Builder();
+        for (int i = 0; i < 3000; i++) builder.Append("users", 0, i, 1_700_000_000_000_000, null, Encoding.UTF8.GetBytes($$"""{"id": {{i}}}"""), null);
+        async IAsyncEnumerable<MessageBatch> Two()
+        {
+            yield return builder.Build();
+            var second = new MessageBatch.Builder();
+            second.Append("users", 0, 3000, 1_700_000_000_000_000, null, "{}"u8.ToArray(), null);
+            yield return second.Build();
+            await Task.CompletedTask;
+        }
+        await RecordingFile.WriteAsync(good, Two());
+        var bytes = await File.ReadAllBytesAsync(good);
+
+        var truncated = Path.Combine(_dir, "truncated.arrows");
+        await File.WriteAllBytesAsync(truncated, bytes[..(bytes.Length - 200)]); // the second batch cut short
+        var random = Path.Combine(_dir, "random.arrows");
+        await File.WriteAllBytesAsync(random, Enumerable.Range(0, 5000).Select(i => (byte)(i * 7919 % 251)).ToArray());
+
+        var read = new List<MessageBatch>();
+        var cut = async () => { await foreach (var b in RecordingFile.ReadAsync(truncated)) read.Add(b); };
+        (await cut.Should().ThrowAsync<InvalidDataException>()).Which.Message.Should().Contain("truncated.arrows").And.Contain("after 1 batches");
+        read.Should().ContainSingle().Which.Length.Should().Be(3000, "what precedes the damage is read");
+        var foreign = async () => await ReadAll(random);
+        (await foreign.Should().ThrowAsync<InvalidDataException>()).Which.Message.Should().Contain("random.arrows").And.Contain("after 0 batches");
+    }
+
+    [Fact]
     public async Task Reads_what_kcat_J_prints_and_the_documented_variants()
     {
         var path = Path.Combine(_dir, "users.jsonl");
