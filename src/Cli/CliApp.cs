@@ -38,7 +38,8 @@ internal static class CliApp
                 Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = ownStop ? null : TimeSpan.FromMinutes(1),
             });
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or RunSetupException or SourceException or GraphFaultException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or RunSetupException or SourceException or GraphFaultException
+            or RunStoppedException)
         {
             // Unreadable input, a run that cannot start as asked, or a source, store or target that failed for good
             // (after its retries): nothing it did not take was acknowledged.

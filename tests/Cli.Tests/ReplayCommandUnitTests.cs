@@ -124,4 +124,38 @@ public sealed class ReplayCommandUnitTests : IDisposable
         code.Should().Be(0, err);
         JsonDocument.Parse(output).RootElement.GetProperty("messages").GetInt64().Should().Be(0);
     }
+
+    [Fact]
+    public async Task A_bad_line_mid_file_stops_the_run_there_with_every_store_holding_the_same_messages_and_says_how_far_it_got()
+    {
+        const int n = 10_000, bad = 9_001;
+        var recording = Path.Combine(_dir, "users.jsonl");
+        await File.WriteAllLinesAsync(recording, Enumerable.Range(1, n).Select(line => line == bad ? "this is not json" : JsonSerializer.Serialize(new
+        {
+            topic = "users", partition = 0, offset = line - 1, ts = 1_700_000_000_000L, key = $"{line}",
+            payload = $$$"""{"id": {{{line}}}, "name": "n", "updated_at": 1700000000000000, "contact_info": {"phone_number": "1"}}""",
+            headers = new[] { "X-Chalk-MessageType", "User" },
+        })));
+        var (code, output, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), recording, "--json", .. Stores]);
+        code.Should().Be(2);
+        err.Should().Contain($"users.jsonl:{bad}:").And.Contain($"the {bad - 1} messages before it are in every store alike").And.NotContain("   at ");
+        var result = JsonDocument.Parse(output).RootElement;
+        result.GetProperty("messages").GetInt64().Should().Be(bad - 1, "the outcome table of what was processed is printed");
+        result.GetProperty("resolvers").GetProperty("get_users_stream").GetProperty("written").GetInt64().Should().Be(bad - 1);
+
+        SluiceProcess.Rows(Path.Combine(_dir, "online.db"), "user").Should().Be(bad - 1, "online holds every message before the bad line");
+        File.ReadAllLines(Path.Combine(_dir, "sinks", "user_updates_out.jsonl")).Should().HaveCount(bad - 1, "so does the sink");
+        long offline = 0;
+        foreach (var file in Directory.GetFiles(Path.Combine(_dir, "offline", "user"), "*.parquet", SearchOption.AllDirectories))
+        {
+            await using var reader = await Parquet.ParquetReader.CreateAsync(file);
+            for (int g = 0; g < reader.RowGroupCount; g++)
+            {
+                using var group = reader.OpenRowGroupReader(g);
+                offline += group.RowCount;
+            }
+        }
+        offline.Should().Be(bad - 1, "and the offline store");
+        Directory.GetFiles(_dir, "*.tmp", SearchOption.AllDirectories).Should().BeEmpty();
+    }
 }

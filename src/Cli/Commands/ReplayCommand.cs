@@ -38,13 +38,25 @@ internal static class ReplayCommand
         await using var session = await OperationsSession.StartAsync(settings, io, "sluice replay", ct);
         // Dedup claims persist beside the online store, as they do in Redis: a second replay of the same recording is
         // a redelivery (same positions), a new recording with old keys within the window is not.
-        var result = await PipelineRuntime.RunAsync(defs, Defaults.Connectors, options with
+        RunResult result;
+        try
         {
-            Replay = new RecordingSource(recordings),
-            Resolvers = resolvers is { Length: > 0 } ? resolvers : null,
-            Environment = env,
-            Progress = progress.Report,
-        }, session.Stopping);
+            result = await PipelineRuntime.RunAsync(defs, Defaults.Connectors, options with
+            {
+                Replay = new RecordingSource(recordings),
+                Resolvers = resolvers is { Length: > 0 } ? resolvers : null,
+                Environment = env,
+                Progress = progress.Report,
+            }, session.Stopping);
+        }
+        catch (RunStoppedException e)
+        {
+            // A bad input mid-file: what was read before it is in every store; say how far the run got, then why it stopped.
+            progress.Done();
+            Output.Outcomes(io.Out, json, e.Partial.Messages, e.Partial.Seconds, e.Partial.Resolvers);
+            io.Err.WriteLine($"error: {e.Message}");
+            return CliApp.Usage;
+        }
         progress.Done();
         Output.Outcomes(io.Out, json, result.Messages, result.Seconds, result.Resolvers);
         return CliApp.Ok;

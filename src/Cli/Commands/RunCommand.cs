@@ -46,7 +46,18 @@ internal static class RunCommand
         options = options with { Warn = warning => session.Log.LogWarning("{Warning}", warning) };
         var served = defs.Resolvers.Where(r => r.RunsIn(env) && (options.Resolvers?.Contains(r.Name) ?? true) && Defaults.Connectors.Sources[r.Source.Kind.Value].Live);
         if (!json) io.Err.WriteLine($"sluice run: {string.Join(", ", served.Select(p => $"{p.Name} <- {p.Source.Name}"))}; SIGTERM or Ctrl-C stops after committing");
-        var result = await PipelineRuntime.RunAsync(defs, Defaults.Connectors, options, session.Stopping);
+        RunResult result;
+        try
+        {
+            result = await PipelineRuntime.RunAsync(defs, Defaults.Connectors, options, session.Stopping);
+        }
+        catch (RunStoppedException e)
+        {
+            progress.Done();
+            Output.Outcomes(io.Out, json, e.Partial.Messages, e.Partial.Seconds, e.Partial.Resolvers);
+            io.Err.WriteLine($"error: {e.Message}");
+            return CliApp.Usage;
+        }
         progress.Done();
         Output.Outcomes(io.Out, json, result.Messages, result.Seconds, result.Resolvers);
         return CliApp.Ok;

@@ -36,9 +36,20 @@ public static class PipelineRuntime
         var units = Units(plans, definitions, connectors, options);
         var board = new ProgressBoard(units.Count, options.Progress);
         using var stopAll = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
         var results = await Task.WhenAll(units.Select(async (unit, i) =>
         {
-            try { return await RunUnitAsync(unit, definitions, connectors, options, stores, (m, c) => board.Report(i, m, c), stopAll.Token); }
+            try
+            {
+                var (result, failure) = await RunUnitAsync(unit, definitions, connectors, options, stores, (m, c) => board.Report(i, m, c), stopAll.Token);
+                if (failure is not null)
+                {
+                    // The others stop cleanly too: the run ends consistent, and says why.
+                    failures.Enqueue(failure);
+                    await stopAll.CancelAsync();
+                }
+                return result;
+            }
             catch
             {
                 // A failing graph stops the others: one blocked on a full in-process chain would otherwise wait forever.
@@ -50,12 +61,14 @@ public static class PipelineRuntime
                 foreach (var chain in unit.Feeds) chain.FeederDone(); // a chained resolver's input ends once every feeder is done
             }
         }));
-        return new RunResult(results.Sum(r => r.Messages), sw.Elapsed.TotalSeconds,
+        var run = new RunResult(results.Sum(r => r.Messages), sw.Elapsed.TotalSeconds,
             results.SelectMany(r => r.Resolvers).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal))
         {
             Blocks = results.SelectMany(r => r.Blocks).ToList(),
             Committed = results.SelectMany(r => r.Committed).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Max(kv => kv.Value)),
         };
+        if (failures.TryDequeue(out var first)) throw new RunStoppedException(run, first);
+        return run;
     }
 
     /// <summary>The resolvers the run serves, in definition order.</summary>
@@ -121,10 +134,12 @@ public static class PipelineRuntime
         }).ToList();
     }
 
-    private static async Task<GraphResult> RunUnitAsync(Unit unit, CompiledDefinitions definitions, Connectors connectors, RuntimeOptions options, RunStores stores,
-        Action<long, IReadOnlyDictionary<string, OutcomeCounts>> progress, CancellationToken stop)
+    // The graph's result, and the failure that stopped its source mid-stream (after the graph drained what was read).
+    private static async Task<(GraphResult Result, Exception? SourceFailure)> RunUnitAsync(Unit unit, CompiledDefinitions definitions, Connectors connectors,
+        RuntimeOptions options, RunStores stores, Action<long, IReadOnlyDictionary<string, OutcomeCounts>> progress, CancellationToken stop)
     {
         var source = unit.Open();
+        var failure = new SourceFailure();
         GraphResult result;
         try
         {
@@ -148,7 +163,7 @@ public static class PipelineRuntime
                 Tuning = traits.Live ? tuning with { BatchSize = traits.BatchSize, Linger = TimeSpan.Zero } : tuning,
             };
             // The source stops reading when told; the graph then drains everything it was handed.
-            result = await StreamGraph.RunAsync(unit.Plans, Read(source, unit, stop), graph, progress, CancellationToken.None);
+            result = await StreamGraph.RunAsync(unit.Plans, Read(source, unit, failure, stop), graph, progress, CancellationToken.None);
         }
         finally
         {
@@ -156,11 +171,18 @@ public static class PipelineRuntime
         }
         foreach (var warning in source.Warnings) options.Warn?.Invoke($"source {unit.Source?.Name ?? "replay"}: {warning}");
         if (source.Fault is { } fault) throw new SourceException(unit.Source?.Name ?? "replay", unit.Source?.Kind.Value ?? "replay", fault);
-        return result;
+        return (result, failure.Error);
     }
 
     /// <summary>The source's events; a failure of the source travels as a <see cref="SourceException"/> naming it.</summary>
-    private static async IAsyncEnumerable<SourceEvent> Read(IMessageSource source, Unit unit, [EnumeratorCancellation] CancellationToken stop = default)
+    private sealed class SourceFailure
+    {
+        public Exception? Error;
+    }
+
+    // A source that fails mid-stream ends the stream there: the graph drains and commits what was read before the
+    // failure (so every store holds the same messages), and the failure is reported after.
+    private static async IAsyncEnumerable<SourceEvent> Read(IMessageSource source, Unit unit, SourceFailure failure, [EnumeratorCancellation] CancellationToken stop = default)
     {
         await using var e = source.ReadAsync(stop).GetAsyncEnumerator(CancellationToken.None);
         while (true)
@@ -169,9 +191,10 @@ public static class PipelineRuntime
             {
                 if (!await e.MoveNextAsync()) yield break;
             }
-            catch (Exception ex) when (ex is not (OperationCanceledException or SourceException or InvalidDataException) && unit.Source is { } s)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                throw new SourceException(s.Name, s.Kind.Value, ex);
+                failure.Error = ex is SourceException or InvalidDataException || unit.Source is not { } s ? ex : new SourceException(s.Name, s.Kind.Value, ex);
+                break;
             }
             yield return e.Current;
         }

@@ -11,3 +11,15 @@ public sealed class SourceException(string source, string kind, Exception inner)
     /// <summary>Its kind.</summary>
     public string Kind { get; } = kind;
 }
+
+/// <summary>
+/// A source failed mid-stream (a bad recording line, a source error): reading stopped there, everything read before it
+/// was written to every store and target alike and committed, and <see cref="Partial"/> counts it. The inner exception
+/// is the failure.
+/// </summary>
+public sealed class RunStoppedException(RunResult partial, Exception cause)
+    : Exception($"{cause.Message} (reading stopped there: the {partial.Messages} messages before it are in every store alike)", cause)
+{
+    /// <summary>What was processed before the failure.</summary>
+    public RunResult Partial { get; } = partial;
+}

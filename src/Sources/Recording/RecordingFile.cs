@@ -51,7 +51,15 @@ internal static class RecordingFile
         {
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;
-            AppendJsonLine(builder, text, path, line);
+            InvalidDataException? bad = null;
+            try { AppendJsonLine(builder, text, path, line); }
+            catch (InvalidDataException e) { bad = e; }
+            if (bad is not null)
+            {
+                // Every line before the bad one is handed on first: the run stops exactly there.
+                if (builder.Length > 0) yield return builder.Build();
+                throw bad;
+            }
             if (builder.Length >= batchSize) yield return builder.Build();
         }
         if (builder.Length > 0) yield return builder.Build();
