@@ -104,6 +104,7 @@ internal sealed class TargetWriter
         }
         var log = SluiceLog.For("Sluice.DeadLetters");
         foreach (var (resolver, (count, reason)) in burst)
-            log.LogWarning("resolver {Resolver}: {Count} messages dead-lettered in the last {Seconds:F0} s (one reason: {Reason})", resolver, count, seconds, reason);
+            log.LogWarning("resolver {Resolver}: {Count} {Messages} dead-lettered in the last {Seconds:F0} s (one reason: {Reason})", resolver, count,
+                count == 1 ? "message" : "messages", seconds, reason);
     }
 }
