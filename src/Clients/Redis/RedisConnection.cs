@@ -76,7 +76,7 @@ internal sealed class RedisConnection : IAsyncDisposable
     }
 
     /// <summary>The client options of <paramref name="uri"/>; throws <see cref="FormatException"/> naming what is wrong (never the password).</summary>
-    public static (ConfigurationOptions Options, int Database, string Display, bool KeyTtl) Parse(string uri)
+    public static (ConfigurationOptions Options, int Database, string Display, bool KeyTtl, TimeSpan? RetryFor) Parse(string uri)
     {
         bool tls = uri.StartsWith("rediss://", StringComparison.Ordinal);
         if (!tls && !uri.StartsWith("redis://", StringComparison.Ordinal))
@@ -129,9 +129,18 @@ internal sealed class RedisConnection : IAsyncDisposable
             throw new FormatException($"{display}: the path names a database number, got '{path}'");
         if (db != 0) display += "/" + db;
         bool keyTtl = false;
+        TimeSpan? retryFor = null;
         foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var (key, value) = pair.Split('=', 2) is [var k, var v] ? (k, v) : (pair, "true");
+            if (key == "retry_for")
+            {
+                // How long work is retried through an outage before the run fails: whole seconds.
+                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) || seconds < 1)
+                    throw new FormatException($"{display}: option retry_for takes a whole number of seconds (at least 1), got '{value}'");
+                retryFor = TimeSpan.FromSeconds(seconds);
+                continue;
+            }
             bool on = value switch
             {
                 "true" or "1" => true,
@@ -147,22 +156,23 @@ internal sealed class RedisConnection : IAsyncDisposable
                     keyTtl = on;
                     break;
                 default:
-                    throw new FormatException($"{display}: unknown option '{key}' (known: tls, key_ttl)");
+                    throw new FormatException($"{display}: unknown option '{key}' (known: tls, key_ttl, retry_for)");
             }
         }
         var shown = new List<string>();
         if (options.Ssl && !tls) shown.Add("tls=true");
         if (keyTtl) shown.Add("key_ttl=true");
+        if (retryFor is { } r) shown.Add($"retry_for={r.TotalSeconds:F0}");
         if (shown.Count > 0) display += "?" + string.Join("&", shown);
-        return (options, db, display, keyTtl);
+        return (options, db, display, keyTtl, retryFor);
     }
 
     /// <summary>Connects to <paramref name="uri"/>; a server that is down now is retried in the background.</summary>
     public static async Task<RedisConnection> ConnectAsync(string uri, TimeSpan? giveUpAfter = null)
     {
-        var (options, db, display, keyTtl) = Parse(uri);
+        var (options, db, display, keyTtl, retryFor) = Parse(uri);
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(options);
-        return new RedisConnection(multiplexer, db, display, keyTtl) { GiveUpAfter = giveUpAfter ?? TimeSpan.FromMinutes(2) };
+        return new RedisConnection(multiplexer, db, display, keyTtl) { GiveUpAfter = giveUpAfter ?? retryFor ?? TimeSpan.FromMinutes(2) };
     }
 
     /// <inheritdoc/>
