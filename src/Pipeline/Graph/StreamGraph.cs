@@ -143,6 +143,12 @@ internal static class StreamGraph
         sink.Block.Complete();
         deadLetters.Block.Complete();
         await Drain([online.Block.Completion, offline?.Block.Completion ?? Task.CompletedTask, sink.Block.Completion, deadLetters.Block.Completion]);
+        // The continuations that record a fault run asynchronously: a block may have faulted (or been faulted through a
+        // link) before its fault was recorded. Every block has ended by now, so their completions are read directly.
+        Exception? Recorded() => firstFault ?? blocks.Where(b => b.Completion.IsFaulted)
+            .Select(b => b.Completion.Exception!.InnerException ?? b.Completion.Exception!)
+            .OrderBy(e => e is GraphFaultException ? 0 : 1).FirstOrDefault();
+        firstFault = Recorded();
         if (firstFault is null)
         {
             try
@@ -156,6 +162,7 @@ internal static class StreamGraph
         }
         acks.Block.Complete();
         await Drain([acks.Block.Completion]);
+        firstFault = Recorded();
         if (firstFault is not null) throw firstFault;
         cancellationToken.ThrowIfCancellationRequested();
         if (acks.InFlight != 0) throw new InvalidOperationException($"{acks.InFlight} batches were never acknowledged by every target");
