@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using FluentAssertions;
+using Sluice.TestSupport;
 
 namespace Sluice.Cli.Tests.Operations;
 
@@ -19,12 +19,7 @@ public sealed class OtlpReceiverIntegrationTests : IDisposable
     [Fact]
     public async Task A_replay_exports_its_metrics_to_the_otlp_endpoint()
     {
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        int port = LoopbackPort.Free();
         using var receiver = new HttpListener();
         receiver.Prefixes.Add($"http://127.0.0.1:{port}/");
         receiver.Start();

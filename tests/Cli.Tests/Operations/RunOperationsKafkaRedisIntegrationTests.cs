@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using FluentAssertions;
 using Sluice.TestSupport;
@@ -39,13 +38,6 @@ public sealed class RunOperationsKafkaRedisIntegrationTests : IDisposable
         var path = Path.Combine(_dir, "sluice.yaml");
         File.WriteAllText(path, KafkaTestKit.Definitions(_kafka.Bootstrap));
         return path;
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
     private void ProduceUsers(int from, int count) => _kafka.Produce("users", Enumerable.Range(from, count)
@@ -104,7 +96,7 @@ public sealed class RunOperationsKafkaRedisIntegrationTests : IDisposable
         ProduceUsers(0, users);
         _kafka.Produce("users", Enumerable.Range(0, transactions).Select(i => (i % Partitions, (string?)null, KafkaTestKit.Transaction(i), new[] { ("X-Chalk-MessageType", "Transaction") })));
         _kafka.Produce("users", Enumerable.Range(0, malformed).Select(i => (i % Partitions, (string?)null, "{\"id\": \"not a number\""u8.ToArray(), new[] { ("X-Chalk-MessageType", "User") })));
-        int port = FreePort();
+        int port = LoopbackPort.Free();
         using var run = Run("sqlite:" + Path.Combine(_dir, "online.db"), port, "--json");
         // Every message counted and committed (commits follow the writes by up to the commit interval).
         await PollUntil(port, "/metrics", (_, body) => Sample(body, "sluice_messages_total", ("resolver", "get_users_stream")) == users + transactions + malformed
@@ -143,7 +135,7 @@ public sealed class RunOperationsKafkaRedisIntegrationTests : IDisposable
         await using var redis = await RedisServerProcess.StartAsync(password: "s3cret-pw-42");
         await redis.StopAsync(); // down when the run starts
         ProduceUsers(0, 1000);
-        int port = FreePort();
+        int port = LoopbackPort.Free();
         using var run = Run(redis.Uri, port, "--log-format", "json");
         await PollUntil(port, "/healthz", (s, _) => s == HttpStatusCode.OK, TimeSpan.FromSeconds(30), run);
         var seen = await PollUntil(port, "/readyz", (_, b) => b.Contains("store redis", StringComparison.Ordinal), TimeSpan.FromSeconds(30), run);
@@ -185,7 +177,7 @@ public sealed class RunOperationsKafkaRedisIntegrationTests : IDisposable
         ProduceUsers(0, n);
         string online = "sqlite:" + Path.Combine(_dir, "online.db");
         long first;
-        using (var run = Run(online, FreePort(), "--json"))
+        using (var run = Run(online, LoopbackPort.Free(), "--json"))
         {
             _kafka.WaitFor("users-json", 8192, TimeSpan.FromSeconds(60));
             (await Stop(run)).Should().Be(0, "SIGTERM drains, commits and exits 0");
@@ -196,7 +188,7 @@ public sealed class RunOperationsKafkaRedisIntegrationTests : IDisposable
         _kafka.Committed("sluice/get_users_stream", "users", Partitions).Sum().Should().Be(first, "exactly what it processed is committed");
         if (first == n) return; // it read everything before the signal: nothing is left to prove
 
-        using var again = Run(online, FreePort(), "--json", "--idle-exit", "3");
+        using var again = Run(online, LoopbackPort.Free(), "--json", "--idle-exit", "3");
         var exited = again.WaitForExitAsync();
         (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(90)))).Should().Be(exited);
         again.ExitCode.Should().Be(0, await again.StandardError.ReadToEndAsync());
@@ -210,7 +202,7 @@ public sealed class RunOperationsKafkaRedisIntegrationTests : IDisposable
     {
         await using var redis = await RedisServerProcess.StartAsync();
         ProduceUsers(0, 2000);
-        using var run = Run(redis.Uri, FreePort(), "--shutdown-timeout", how == "timeout" ? "3" : "120");
+        using var run = Run(redis.Uri, LoopbackPort.Free(), "--shutdown-timeout", how == "timeout" ? "3" : "120");
         _kafka.WaitFor("users-json", 2000, TimeSpan.FromSeconds(60));
         await redis.StopAsync(); // the next writes retry for minutes: the drain cannot finish
         ProduceUsers(2000, 2000);

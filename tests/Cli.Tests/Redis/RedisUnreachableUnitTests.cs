@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using FluentAssertions;
+using Sluice.TestSupport;
 
 namespace Sluice.Cli.Tests.Redis;
 
@@ -19,12 +18,7 @@ public sealed class RedisUnreachableUnitTests : IDisposable
     [Fact]
     public void Past_its_retry_window_the_run_fails_with_one_line_that_names_redis_and_the_cause()
     {
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        } // closed: nothing listens there now
+        int port = LoopbackPort.Free(); // nothing listens there
         var watch = Stopwatch.StartNew();
         var (code, _, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"),
             "--online", $"redis://:hunter2-pw@127.0.0.1:{port}?retry_for=3", "--offline", Path.Combine(_dir, "offline"), "--sink-dir", Path.Combine(_dir, "sinks"),
