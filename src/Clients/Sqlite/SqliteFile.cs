@@ -4,7 +4,7 @@ using SQLitePCL;
 namespace Sluice.Clients;
 
 /// <summary>
-/// What the embedded SQLite stores share: opening a file (WAL, synchronous=NORMAL, a busy timeout, the store's own
+/// What the embedded SQLite stores share: opening a file (WAL, synchronous=FULL, a busy timeout, the store's own
 /// setup), one transaction around a unit of raw-API work, and errors that name the store and what it was doing.
 /// </summary>
 /// <remarks>
@@ -35,7 +35,8 @@ internal sealed class SqliteFile(SqliteConnection connection, string store, sqli
         if (dir is not null) Directory.CreateDirectory(dir);
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         await connection.OpenAsync(cancellationToken);
-        const string Shared = "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;\n";
+        // FULL: a committed transaction survives the machine losing power (NORMAL in WAL mode may lose the last ones).
+        const string Shared = "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;\n";
         await using (var cmd = connection.CreateCommand())
         {
             cmd.CommandText = (pageSize is { } size ? $"PRAGMA page_size = {size};\n" : "")

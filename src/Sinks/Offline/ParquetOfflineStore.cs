@@ -3,6 +3,7 @@ using Apache.Arrow;
 using Parquet;
 using Parquet.Schema;
 using ParquetField = Parquet.Schema.Field;
+using Sluice.Clients;
 using Sluice.Kernels.Execution;
 using Sluice.Kernels.Types;
 using Sluice.Pipeline.Compilation;
@@ -325,10 +326,12 @@ internal sealed class ParquetOfflineStore : IOfflineStore
         _open.Remove(key);
         await FlushAsync(file);
         await file.Writer.DisposeAsync();
-        var path = ((FileStream)file.Stream).Name;
-        await file.Stream.DisposeAsync();
-        // Readers see only complete files: written as .tmp, renamed once the footer is on disk.
-        File.Move(path, path[..^4], overwrite: true);
+        var stream = (FileStream)file.Stream;
+        // Readers see only complete files: written as .tmp, fsynced with its footer, then renamed and the folder synced
+        // (the rows are acknowledged after this, so they must survive the machine losing power).
+        stream.Flush(flushToDisk: true);
+        await stream.DisposeAsync();
+        DurableFiles.Publish(stream.Name, stream.Name[..^4]);
         _closed.Add(key);
     }
 

@@ -46,7 +46,7 @@ internal sealed class SqliteOnlineStore : IOnlineStore, IStagingOnlineStore
     private readonly Lock _writeLock = new();
 
     /// <summary>
-    /// Writes the group in one transaction; durable (WAL, synchronous=NORMAL) when this returns. Group commit is what
+    /// Writes the group in one transaction; durable past a machine crash (WAL, synchronous=FULL) when this returns. Group commit is what
     /// makes SQLite fast here: a random-key upsert dirties one B-tree page per row, and every commit writes each dirty
     /// page to the WAL, so the cost per row falls as groups grow; rows go in key order (see <see cref="InKeyOrder"/>).
     /// </summary>

@@ -1,4 +1,5 @@
 using Apache.Arrow.Ipc;
+using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Execution;
@@ -13,7 +14,7 @@ namespace Sluice.Sinks;
 internal sealed class FileSink(string directory) : IBatchTarget
 {
     private readonly Dictionary<string, AppendedLines> _json = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (Stream Stream, ArrowStreamWriter Writer)> _arrows = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (FileStream Stream, ArrowStreamWriter Writer)> _arrows = new(StringComparer.Ordinal);
 
     public async Task<int> WriteAsync(ResolverPlan plan, ResolvedBatch batch, CancellationToken cancellationToken = default)
     {
@@ -30,10 +31,12 @@ internal sealed class FileSink(string directory) : IBatchTarget
         {
             Directory.CreateDirectory(directory);
             var stream = File.Create(Path.Combine(directory, sink.Target + ".arrows"));
+            DurableFiles.SyncFolder(directory);
             _arrows[sink.Target] = arrows = (stream, new ArrowStreamWriter(stream, columns.Schema));
         }
         await arrows.Writer.WriteRecordBatchAsync(columns, cancellationToken);
-        await arrows.Stream.FlushAsync(cancellationToken);
+        // Acknowledged once this returns: on disk past a machine crash.
+        arrows.Stream.Flush(flushToDisk: true);
         return 1;
     }
 

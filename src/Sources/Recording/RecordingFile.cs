@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Apache.Arrow.Ipc;
+using Sluice.Clients;
 using Sluice.Pipeline.Messages;
 
 namespace Sluice.Sources;
@@ -137,6 +138,7 @@ internal static class RecordingFile
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         await using var stream = File.Create(path);
+        if (durable && dir is not null) DurableFiles.SyncFolder(dir);
         if (IsArrows(path))
         {
             using var writer = new ArrowStreamWriter(stream, MessageBatch.Schema, leaveOpen: true);
