@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using Apache.Arrow;
 using Apache.Arrow.Types;
@@ -105,9 +106,18 @@ public sealed class DataType : IEquatable<DataType>
     /// <summary>The index of the named field of a struct, or -1.</summary>
     public int FieldIndex(string name)
     {
-        for (int i = 0; i < Fields.Length; i++) if (Fields[i].Name == name) return i;
-        return -1;
+        if (Fields.Length <= 16)
+        {
+            for (int i = 0; i < Fields.Length; i++) if (Fields[i].Name == name) return i;
+            return -1;
+        }
+        // A wide struct (a message of thousands of fields) is looked up by name once per member access: index it once.
+        var index = _fieldIndex ??= Fields.Select((f, i) => (f.Name, i)).DistinctBy(x => x.Name, StringComparer.Ordinal)
+            .ToFrozenDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
+        return index.GetValueOrDefault(name, -1);
     }
+
+    private FrozenDictionary<string, int>? _fieldIndex;
 
     /// <summary>True when both have the same kind and shape, ignoring nullability at every level.</summary>
     public bool SameShape(DataType other)

@@ -91,7 +91,7 @@ internal sealed class DefinitionCompiler : ITypeScope
         var resolvers = new List<ResolverPlan>();
         foreach (var r in _set.Resolvers)
             if (CompileResolver(r, byName, sources) is { } plan) resolvers.Add(plan);
-        CheckSinks(resolvers, classes);
+        CheckSinks(classes);
         return new CompiledDefinitions(classes, resolvers, sources);
     }
 
@@ -349,7 +349,7 @@ internal sealed class DefinitionCompiler : ITypeScope
                     Error(DefinitionErrorCodes.UnknownFeature, $"unknown feature class '{className}' in '{o.Feature.Value}'; write Class.feature", o.Feature.Location, r.Name, o.Feature.Value);
                 continue;
             }
-            var f = c.Features.FirstOrDefault(x => x.Name == featureName);
+            var f = FeatureNamed(c, featureName);
             if (f is null)
             {
                 var s = Suggest(featureName, c.Features.Select(x => x.Name));
@@ -371,8 +371,9 @@ internal sealed class DefinitionCompiler : ITypeScope
             if (root is null) continue;
             if (CheckExpression(o.Expression, root, f.Type, r.Name, f.Fqn) is { } e) outputs.Add(new OutputPlan(f, e));
         }
-        if (cls is not null && r.OutputFeatures.Count > 0 && !r.OutputFeatures.Any(o => o.Feature.Value == $"{cls.Name}.{cls.Primary.Name}"))
-            Error(DefinitionErrorCodes.BadOutputFeatures, $"the resolver does not map the primary key {cls.Name}.{cls.Primary.Name}; every written row needs it", r.Location, r.Name);
+        // A class without a (well-typed) primary key was reported where it is declared.
+        if (cls?.Features.FirstOrDefault(f => f.Primary) is { } primary && !r.OutputFeatures.Any(o => o.Feature.Value == $"{cls.Name}.{primary.Name}"))
+            Error(DefinitionErrorCodes.BadOutputFeatures, $"the resolver does not map the primary key {cls.Name}.{primary.Name}; every written row needs it", r.Location, r.Name);
 
         CompiledExpression? dedupKey = null;
         TimeSpan? window = null;
@@ -423,32 +424,53 @@ internal sealed class DefinitionCompiler : ITypeScope
     }
 
     /// <summary>Every sink feature must be written by some resolver or derived in a class some resolver writes.</summary>
-    private void CheckSinks(List<ResolverPlan> resolvers, List<FeatureClassPlan> classes)
+    private void CheckSinks(List<FeatureClassPlan> classes)
     {
-        var produced = resolvers.SelectMany(r => r.Outputs.Select(o => o.Feature.Fqn)).ToHashSet(StringComparer.Ordinal);
-        foreach (var r in resolvers.Select(r => r.Class).Distinct())
-            foreach (var f in r.Features.Where(f => f.Derived is not null)) produced.Add(f.Fqn);
+        // Written as Class.feature or namespace.feature.
+        var classNamed = new Dictionary<string, FeatureClassPlan>(StringComparer.Ordinal);
+        foreach (var c in classes) classNamed.TryAdd(c.Name, c);
+        foreach (var c in classes) classNamed.TryAdd(c.Namespace, c);
+        string? Fqn(string written)
+        {
+            int dot = written.IndexOf('.', StringComparison.Ordinal);
+            return dot >= 0 && classNamed.TryGetValue(written[..dot], out var c) ? $"{c.Namespace}.{written[(dot + 1)..]}" : null;
+        }
+
+        // What the resolvers declare they write counts, a resolver with errors of its own included (it has no plan), so
+        // that its one mistake is not followed by false ones about the features it would produce.
+        var produced = new HashSet<string>(StringComparer.Ordinal);
+        var written = new HashSet<FeatureClassPlan>(ReferenceEqualityComparer.Instance);
+        foreach (var declared in _set.Resolvers.SelectMany(r => r.OutputFeatures))
+        {
+            int dot = declared.Feature.Value.IndexOf('.', StringComparison.Ordinal);
+            if (dot < 0 || !classNamed.TryGetValue(declared.Feature.Value[..dot], out var c)) continue;
+            produced.Add($"{c.Namespace}.{declared.Feature.Value[(dot + 1)..]}");
+            written.Add(c);
+        }
+        foreach (var f in written.SelectMany(c => c.Features).Where(f => f.Derived is not null)) produced.Add(f.Fqn);
         foreach (var computed in _set.ComputedFeatures)
-            if (Fqn(computed, classes) is { } fqn) produced.Add(fqn);
+            if (Fqn(computed) is { } fqn) produced.Add(fqn);
+
         foreach (var r in _set.Resolvers)
         {
             if (r.Sink is null) continue;
             foreach (var f in r.Sink.OutputFeatures)
             {
-                var fqn = Fqn(f.Value, classes);
-                if (fqn is null || !produced.Contains(fqn))
+                if (Fqn(f.Value) is not { } fqn || !produced.Contains(fqn))
                     Error(DefinitionErrorCodes.SinkFeatureNotProduced,
                         $"sink feature '{f.Value}' is not produced by any resolver (map it in output_features, or declare it derived)", f.Location, r.Name, f.Value);
             }
         }
     }
 
-    private static string? Fqn(string written, List<FeatureClassPlan> classes)
+    // Per class, its features by name: a resolver of a wide class looks up each of its outputs.
+    private readonly Dictionary<FeatureClassPlan, Dictionary<string, FeaturePlan>> _featuresByName = new(ReferenceEqualityComparer.Instance);
+
+    private FeaturePlan? FeatureNamed(FeatureClassPlan c, string name)
     {
-        int dot = written.IndexOf('.', StringComparison.Ordinal);
-        if (dot < 0) return null;
-        var c = classes.FirstOrDefault(x => x.Name == written[..dot] || x.Namespace == written[..dot]);
-        return c is null ? null : $"{c.Namespace}.{written[(dot + 1)..]}";
+        if (!_featuresByName.TryGetValue(c, out var byName))
+            _featuresByName[c] = byName = c.Features.DistinctBy(f => f.Name, StringComparer.Ordinal).ToDictionary(f => f.Name, StringComparer.Ordinal);
+        return byName.GetValueOrDefault(name);
     }
 
     private static string? Suggest(string name, IEnumerable<string> candidates) => Sluice.Kernels.Expressions.Suggest.Closest(name, candidates);

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Sluice.Pipeline.Definitions;
@@ -50,13 +51,30 @@ internal sealed partial class YamlDefinitionLoader
     private DefinitionSet? Read(string text)
     {
         var stream = new YamlStream();
+        var parser = new OpenCollections(new Parser(new StringReader(text)));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
             Error(DefinitionErrorCodes.YamlSyntax, $"not valid YAML: {e.InnerException?.Message ?? e.Message}", new SourceLocation(_file, (int)e.Start.Line, (int)e.Start.Column));
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet fails this way (not with a YamlException) on some broken texts: one that ends inside a flow
+            // collection, or an entry without a key. Said at the open collection, else where the reader stopped.
+            var (message, at) = parser.InnermostFlow is var (open, opened) && e is InvalidOperationException
+                ? ($"not valid YAML: the '{open}' opened here is never closed with '{(open == '{' ? '}' : ']')}'", opened)
+                : ($"not valid YAML: the reader cannot go on here ({e.Message.Split(" (Parameter", 2)[0]})", parser.Current?.Start ?? Mark.Empty);
+            Error(DefinitionErrorCodes.YamlSyntax, message, new SourceLocation(_file, Math.Max(1, (int)at.Line), Math.Max(1, (int)at.Column)));
+            return null;
+        }
+        if (stream.Documents.Count > 1)
+        {
+            Error(DefinitionErrorCodes.YamlSyntax, "not valid here: the file holds more than one YAML document ('---'); definitions are one document",
+                At(stream.Documents[1].RootNode));
             return null;
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
@@ -306,5 +324,28 @@ internal sealed partial class YamlDefinitionLoader
         if (messageType is null) Error(DefinitionErrorCodes.MissingKey, "resolver needs a message_type", At(name), r);
         if (outputs.Count == 0) Error(DefinitionErrorCodes.MissingKey, "resolver needs output_features (Class.feature: expression)", At(name), r);
         return new ResolverDef(r, source, messageType, outputs, parse, filters, dedup, sink, skipOnline, skipOffline, environments, envelope, At(name));
+    }
+
+    /// <summary>A parser that remembers which collections are open, to say which flow collection a truncated text left open.</summary>
+    private sealed class OpenCollections(IParser inner) : IParser
+    {
+        private readonly Stack<(char Flow, Mark At)> _open = new();
+
+        public ParsingEvent? Current => inner.Current;
+
+        /// <summary>The innermost open <c>{</c> or <c>[</c> and where it opened, if any.</summary>
+        public (char Open, Mark At)? InnermostFlow => _open.FirstOrDefault(c => c.Flow != ' ') is { Flow: not '\0' } c ? c : null;
+
+        public bool MoveNext()
+        {
+            if (!inner.MoveNext()) return false;
+            switch (inner.Current)
+            {
+                case MappingStart m: _open.Push((m.Style == MappingStyle.Flow ? '{' : ' ', m.Start)); break;
+                case SequenceStart q: _open.Push((q.Style == SequenceStyle.Flow ? '[' : ' ', q.Start)); break;
+                case MappingEnd or SequenceEnd when _open.Count > 0: _open.Pop(); break;
+            }
+            return true;
+        }
     }
 }

@@ -40,6 +40,16 @@ public class DefinitionCompilerUnitTests
     }
 
     [Fact]
+    public void A_broken_resolver_is_one_error_not_followed_by_false_ones_about_what_it_would_produce()
+    {
+        // process_new_items is the only writer of Item.id and Item.price, which its sink sends on.
+        var text = File.ReadAllText(PathOf("seed.yaml")).Replace("Item.id: _.id", "Item.id: _.idd", StringComparison.Ordinal);
+        DefinitionCompiler.CompileText(text, "sluice.yaml", TestDefinitions.Connectors, out var errors, _ => null).Should().BeNull();
+        errors.Should().ContainSingle().Which.Resolver.Should().Be("process_new_items");
+        errors[0].Code.Should().NotBe(DefinitionErrorCodes.SinkFeatureNotProduced);
+    }
+
+    [Fact]
     public void Environment_variables_expand_in_values()
     {
         var set = YamlDefinitionLoader.Load(File.ReadAllText(PathOf("seed.yaml")), "seed.yaml", out var errors,
