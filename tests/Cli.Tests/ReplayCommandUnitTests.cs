@@ -158,4 +158,100 @@ public sealed class ReplayCommandUnitTests : IDisposable
         offline.Should().Be(bad - 1, "and the offline store");
         Directory.GetFiles(_dir, "*.tmp", SearchOption.AllDirectories).Should().BeEmpty();
     }
+
+    private static string UserLine(int offset, string payload, string payloadField = "payload") =>
+        JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["topic"] = "users", ["partition"] = 0, ["offset"] = offset, ["ts"] = 1_700_000_000_000L, ["key"] = $"{offset}",
+            [payloadField] = payload, ["headers"] = new[] { "X-Chalk-MessageType", "User" },
+        });
+
+    // Stands for bytes that are not UTF-8 (0xFF 0xFE) in a line written by WriteLines.
+    private const string InvalidUtf8 = "@@not-utf8@@";
+
+    private static void WriteLines(string path, params string[] lines)
+    {
+        var text = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n");
+        var marker = System.Text.Encoding.UTF8.GetBytes(InvalidUtf8);
+        using var file = File.Create(path);
+        for (int at = 0; at < text.Length;)
+        {
+            int next = text.AsSpan(at).IndexOf(marker);
+            if (next < 0) { file.Write(text.AsSpan(at)); break; }
+            file.Write(text.AsSpan(at, next));
+            file.Write([0xFF, 0xFE]);
+            at += next + marker.Length;
+        }
+    }
+
+    private static readonly string GoodPayload = """{"id": 1, "name": "n", "updated_at": 1700000000000000, "contact_info": {"phone_number": "1"}}""";
+
+    public static TheoryData<string, string> HostilePayloads() => new()
+    {
+        { "a 10 MB payload", UserLine(1, new string('x', 10_000_000)) },
+        { "JSON nested 10,000 deep", UserLine(1, new string('[', 10_000) + new string(']', 10_000)) },
+        { "an object nested 10,000 deep", UserLine(1, string.Concat(Enumerable.Repeat("{\"id\": ", 10_000)) + "1" + new string('}', 10_000)) },
+        { "a payload that is not UTF-8 JSON", "{\"topic\":\"users\",\"offset\":1,\"headers\":[\"X-Chalk-MessageType\",\"User\"],\"value_b64\":\"/////w==\"}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostilePayloads))]
+    public void A_hostile_payload_is_dead_lettered_and_counted_never_a_crash(string what, string line)
+    {
+        var recording = Path.Combine(_dir, "users.jsonl");
+        WriteLines(recording, UserLine(0, GoodPayload), line, UserLine(2, GoodPayload.Replace("\"id\": 1", "\"id\": 2", StringComparison.Ordinal)));
+        var (code, output, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), recording, "--json", .. Stores]);
+        code.Should().Be(0, $"{what}: {err}");
+        err.Should().NotContain("   at ");
+        var users = JsonDocument.Parse(output).RootElement.GetProperty("resolvers").GetProperty("get_users_stream");
+        users.GetProperty("written").GetInt64().Should().Be(2, what);
+        users.GetProperty("parse_failed").GetInt64().Should().Be(1, what);
+        users.EnumerateObject().Sum(p => p.Value.GetInt64()).Should().Be(3, $"{what}: every message ends in one outcome");
+        File.ReadAllText(Path.Combine(_dir, "dead-letter.jsonl")).Should().Contain("users/0/1", $"{what}: the dead letter carries its position");
+    }
+
+    public static TheoryData<string, string, string> HostileLines() => new()
+    {
+        { "a truncated last line", UserLine(1, GoodPayload)[..60], "users.jsonl:2: not a JSON object" },
+        { "a line that is not JSON", "this is not json", "users.jsonl:2: not a JSON object" },
+        { "a line nested 10,000 deep", "{\"topic\":\"users\",\"x\":" + new string('[', 10_000) + new string(']', 10_000) + "}", "users.jsonl:2: not a JSON object" },
+        { "bad base64 in value_b64", "{\"topic\":\"users\",\"offset\":1,\"value_b64\":\"!!!not base64\"}", "users.jsonl:2: value_b64 is not base64: '!!!not base64'" },
+        { "bad base64 in payload_b64", "{\"topic\":\"users\",\"offset\":1,\"payload_b64\":\"%%%\"}", "users.jsonl:2: payload_b64 is not base64" },
+        { "bad base64 in key_b64", "{\"topic\":\"users\",\"offset\":1,\"key_b64\":\"*\",\"payload\":\"x\"}", "users.jsonl:2: key_b64 is not base64" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileLines))]
+    public void A_hostile_recording_line_is_one_clear_line_and_exit_2_after_what_came_before_it(string what, string line, string says)
+    {
+        var recording = Path.Combine(_dir, "users.jsonl");
+        File.WriteAllText(recording, UserLine(0, GoodPayload) + "\n" + line + (what.Contains("truncated", StringComparison.Ordinal) ? "" : "\n"));
+        var (code, output, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), recording, "--json", .. Stores]);
+        code.Should().Be(2, what);
+        err.Should().Contain(says, what).And.Contain("the 1 message before it is in every store alike").And.NotContain("   at ").And.NotContain("LineNumber");
+        err.Trim().Split('\n').Should().ContainSingle(l => l.StartsWith("error:", StringComparison.Ordinal), what);
+        JsonDocument.Parse(output).RootElement.GetProperty("resolvers").GetProperty("get_users_stream").GetProperty("written").GetInt64().Should().Be(1, what);
+    }
+
+    [Fact]
+    public void A_recording_that_is_missing_is_one_line_and_exit_2()
+    {
+        var (code, _, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(_dir, "missing.jsonl"), .. Stores]);
+        code.Should().Be(2);
+        err.Trim().Should().Be($"error: cannot read recording '{Path.Combine(_dir, "missing.jsonl")}': no such file");
+    }
+
+    [Fact]
+    public void Bytes_that_are_not_UTF_8_in_a_jsonl_line_are_read_as_replacement_characters_and_counted()
+    {
+        // JSON text is UTF-8: binary payloads belong in value_b64 or an .arrows recording (docs/recordings.md says so).
+        var recording = Path.Combine(_dir, "users.jsonl");
+        WriteLines(recording, UserLine(0, GoodPayload), UserLine(1, GoodPayload.Replace("\"name\": \"n\"", $"\"name\": \"{InvalidUtf8}\"", StringComparison.Ordinal)));
+        File.ReadAllBytes(recording).Should().ContainInOrder((byte)0xFF, (byte)0xFE);
+        var (code, output, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), recording, "--json", .. Stores]);
+        code.Should().Be(0, err);
+        var users = JsonDocument.Parse(output).RootElement.GetProperty("resolvers").GetProperty("get_users_stream");
+        users.EnumerateObject().Sum(p => p.Value.GetInt64()).Should().Be(2);
+        users.GetProperty("written").GetInt64().Should().Be(2);
+    }
 }

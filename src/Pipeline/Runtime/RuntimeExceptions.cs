@@ -18,7 +18,7 @@ public sealed class SourceException(string source, string kind, Exception inner)
 /// is the failure.
 /// </summary>
 public sealed class RunStoppedException(RunResult partial, Exception cause)
-    : Exception($"{cause.Message} (reading stopped there: the {partial.Messages} messages before it are in every store alike)", cause)
+    : Exception($"{cause.Message} (reading stopped there: {(partial.Messages == 1 ? "the 1 message before it is" : $"the {partial.Messages} messages before it are")} in every store alike)", cause)
 {
     /// <summary>What was processed before the failure.</summary>
     public RunResult Partial { get; } = partial;

@@ -10,7 +10,7 @@ namespace Sluice.Sources;
 /// <summary>
 /// Recordings of captured messages (DESIGN.md section 6), by extension: <c>.jsonl</c>, one JSON object per line as
 /// <c>kcat -C -J</c> prints it (<c>topic, partition, offset, ts</c> in ms<c>, key, payload, headers</c> as a flat
-/// [name, value, ...] array), also accepting <c>value</c> for <c>payload</c>, <c>value_b64</c>/<c>key_b64</c> for
+/// [name, value, ...] array), also accepting <c>value</c> for <c>payload</c>, <c>value_b64</c> (or <c>payload_b64</c>)/<c>key_b64</c> for
 /// binary, <c>headers</c> as an object and <c>timestamp</c> for <c>ts</c>; a line with none of these fields is a bare payload
 /// (what a json sink writes, so that a sink chain replays stage by stage); and <c>.arrows</c>, an Arrow IPC stream
 /// with the <see cref="MessageBatch"/> schema (the fast path).
@@ -72,7 +72,11 @@ internal static class RecordingFile
     {
         JsonDocument doc;
         try { doc = JsonDocument.Parse(text); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}:{line}: not a JSON object: {e.Message}"); }
+        catch (JsonException e)
+        {
+            var why = e.Message.Split(" LineNumber:", 2)[0].TrimEnd('.', ' ');
+            throw new InvalidDataException($"{path}:{line}: not a JSON object: {why} (at byte {e.BytePositionInLine + 1} of the line)");
+        }
         using (doc)
         {
             var o = doc.RootElement;
@@ -87,7 +91,8 @@ internal static class RecordingFile
                 // A line with none of the envelope's fields is a bare payload, as a json sink writes it: sink output
                 // replays as the next stage's input (the seed's sink chain).
                 bool bare = !EnvelopeFields.Any(n => o.TryGetProperty(n, out _));
-                var value = bare ? Encoding.UTF8.GetBytes(text) : Bytes(o, "payload", "value_b64") ?? Bytes(o, "value", "value_b64");
+                var value = bare ? Encoding.UTF8.GetBytes(text)
+                    : Bytes(o, "payload", "value_b64") ?? Bytes(o, "value", "value_b64") ?? Bytes(o, "payload", "payload_b64");
                 builder.Append(topic, partition, offset, checked(ms * 1000), key, value, Headers(o));
             }
             catch (Exception e) when (e is FormatException or InvalidOperationException or OverflowException)
@@ -97,15 +102,21 @@ internal static class RecordingFile
         }
     }
 
-    private static readonly string[] EnvelopeFields = ["topic", "partition", "offset", "ts", "timestamp", "key", "key_b64", "payload", "value", "value_b64", "headers"];
+    private static readonly string[] EnvelopeFields = ["topic", "partition", "offset", "ts", "timestamp", "key", "key_b64", "payload", "value", "value_b64", "payload_b64", "headers"];
 
     private static byte[]? Bytes(JsonElement o, string textName, string base64Name)
     {
-        if (o.TryGetProperty(base64Name, out var b64) && b64.ValueKind == JsonValueKind.String) return Convert.FromBase64String(b64.GetString()!);
+        if (o.TryGetProperty(base64Name, out var b64) && b64.ValueKind == JsonValueKind.String)
+        {
+            try { return Convert.FromBase64String(b64.GetString()!); }
+            catch (FormatException) { throw new FormatException($"{base64Name} is not base64: '{Shorten(b64.GetString()!)}'"); }
+        }
         if (!o.TryGetProperty(textName, out var v) || v.ValueKind == JsonValueKind.Null) return null;
         // A payload written as a JSON object rather than a string is taken as its JSON text.
         return v.ValueKind == JsonValueKind.String ? Encoding.UTF8.GetBytes(v.GetString()!) : Encoding.UTF8.GetBytes(v.GetRawText());
     }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "...";
 
     private static List<KeyValuePair<string, byte[]>>? Headers(JsonElement o)
     {
