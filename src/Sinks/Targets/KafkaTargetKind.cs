@@ -52,7 +52,8 @@ internal sealed class KafkaTopicTransport(KafkaSettings settings, string topic, 
         if (_producer is null)
         {
             KafkaNative.EnsureLoaded();
-            _producer = new ProducerBuilder<byte[]?, byte[]?>(settings.Over(new ProducerConfig { EnableIdempotence = true, Acks = Acks.All, LingerMs = 5, DeliveryReportFields = "status" }, clientName)).Build();
+            _producer = new ProducerBuilder<byte[]?, byte[]?>(settings.Over(new ProducerConfig { EnableIdempotence = true, Acks = Acks.All, LingerMs = 5, DeliveryReportFields = "status" }, clientName))
+                .WithSluiceLog(new KafkaLog(clientName)).Build();
         }
         var producer = _producer;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

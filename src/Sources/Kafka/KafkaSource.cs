@@ -93,6 +93,15 @@ internal sealed class KafkaSource : IMessageSource
             SessionTimeoutMs = _settings.SessionTimeoutMs,
         }.WithPrefetch(), plan.Name);
         _health = SluiceHealth.Source($"source {plan.Source.Name} ({plan.Name})", "waiting for a partition assignment");
+        // Waiting for a broker is a readiness state and a log line, never idleness and never a success.
+        var kafkaLog = new KafkaLog(plan.Name)
+        {
+            OnTransportError = e =>
+            {
+                if (!_joined && e.Code is ErrorCode.Local_AllBrokersDown or ErrorCode.Local_Transport or ErrorCode.Local_Resolve)
+                    _health.NotReadyBecause($"waiting for the brokers ({_settings.BootstrapServers}): {e.Reason}");
+            },
+        };
         _consumer = new ConsumerBuilder<bool, bool>(config)
             .SetKeyDeserializer(_keys)
             .SetValueDeserializer(_values)
@@ -130,9 +139,11 @@ internal sealed class KafkaSource : IMessageSource
                 _log.LogWarning("source {Source}: {Count} partitions of {Topic} lost ({Partitions}): their next owner reads them from their last commit",
                     plan.Source.Name, lost.Count, _settings.Topic, string.Join(",", lost.Select(tp => tp.Partition.Value)));
             })
+            .SetLogHandler((_, m) => kafkaLog.Log(m))
             .SetErrorHandler((_, e) =>
             {
                 if (e.IsFatal) Fault = new KafkaException(e);
+                else kafkaLog.Error(e);
             })
             .Build();
         Array.Fill(_positions, -1);

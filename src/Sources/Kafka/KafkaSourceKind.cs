@@ -54,6 +54,7 @@ public sealed class KafkaSourceKind(KafkaSourceOptions? options = null) : ISourc
         bool assigned = false;
         long count = 0, lastMessage = Stopwatch.GetTimestamp();
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
+            .WithSluiceLog(new KafkaLog("record"))
             .SetPartitionsAssignedHandler((_, _) =>
             {
                 assigned = true;
