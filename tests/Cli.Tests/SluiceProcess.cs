@@ -53,4 +53,40 @@ internal static class SluiceProcess
         }
         catch (SqliteException) { return 0; }
     }
+
+    /// <summary>The primary keys in a SQLite online store's table (<c>user_id</c> of <c>user</c>); empty while it does not exist.</summary>
+    public static HashSet<long> Ids(string db, string table, string key)
+    {
+        var ids = new HashSet<long>();
+        if (!File.Exists(db)) return ids;
+        using var c = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=false");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT count(*) FROM sqlite_master WHERE name = '{table}'";
+        if ((long)cmd.ExecuteScalar()! == 0) return ids; // nothing written yet
+        cmd.CommandText = $"SELECT \"{key}\" FROM \"{table}\"";
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read()) ids.Add(reader.GetInt64(0));
+        return ids;
+    }
+
+    /// <summary>The values of an int64 column in every complete Parquet file under <paramref name="folder"/>.</summary>
+    public static async Task<List<long>> OfflineValues(string folder, string column)
+    {
+        var values = new List<long>();
+        if (!Directory.Exists(folder)) return values;
+        foreach (var file in Directory.GetFiles(folder, "*.parquet", SearchOption.AllDirectories))
+        {
+            await using var reader = await Parquet.ParquetReader.CreateAsync(file);
+            var field = reader.Schema.GetDataFields().Single(f => f.Name == column);
+            for (int g = 0; g < reader.RowGroupCount; g++)
+            {
+                using var group = reader.OpenRowGroupReader(g);
+                var read = new long?[group.RowCount];
+                await group.ReadAsync<long>(field, read);
+                values.AddRange(read.Select(v => v!.Value));
+            }
+        }
+        return values;
+    }
 }

@@ -17,6 +17,8 @@ public sealed unsafe class KafkaMockCluster : IDisposable
     private readonly delegate* unmanaged<IntPtr, byte*, int, int, int> _topicCreate;
     private readonly delegate* unmanaged<IntPtr, void> _clusterDestroy;
     private readonly delegate* unmanaged<IntPtr, void> _destroy;
+    private readonly delegate* unmanaged<IntPtr, int, int> _brokerDown;
+    private readonly delegate* unmanaged<IntPtr, int, int> _brokerUp;
     private bool _disposed;
 
     /// <summary>Starts a cluster of <paramref name="brokers"/> brokers.</summary>
@@ -37,6 +39,8 @@ public sealed unsafe class KafkaMockCluster : IDisposable
         _topicCreate = (delegate* unmanaged<IntPtr, byte*, int, int, int>)Export<IntPtr>("rd_kafka_mock_topic_create");
         _clusterDestroy = (delegate* unmanaged<IntPtr, void>)Export<IntPtr>("rd_kafka_mock_cluster_destroy");
         _destroy = (delegate* unmanaged<IntPtr, void>)Export<IntPtr>("rd_kafka_destroy");
+        _brokerDown = (delegate* unmanaged<IntPtr, int, int>)Export<IntPtr>("rd_kafka_mock_broker_set_down");
+        _brokerUp = (delegate* unmanaged<IntPtr, int, int>)Export<IntPtr>("rd_kafka_mock_broker_set_up");
 
         var conf = ((delegate* unmanaged<IntPtr>)confNew)();
         var err = stackalloc byte[512];
@@ -62,6 +66,23 @@ public sealed unsafe class KafkaMockCluster : IDisposable
         int rc;
         fixed (byte* p = name) rc = _topicCreate(_cluster, p, partitions, 1);
         if (rc != 0) throw new InvalidOperationException($"librdkafka mock cluster: creating topic '{topic}' failed with error {rc}");
+    }
+
+    /// <summary>
+    /// Takes broker <paramref name="id"/> (1-based) down: its connections are closed and new ones refused until
+    /// <see cref="SetBrokerUp"/>. The listener keeps its port, so clients reconnect to the same address.
+    /// </summary>
+    public void SetBrokerDown(int id = 1)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_brokerDown(_cluster, id) != 0) throw new InvalidOperationException($"librdkafka mock cluster: broker {id} could not be set down");
+    }
+
+    /// <summary>Brings broker <paramref name="id"/> back up.</summary>
+    public void SetBrokerUp(int id = 1)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_brokerUp(_cluster, id) != 0) throw new InvalidOperationException($"librdkafka mock cluster: broker {id} could not be set up");
     }
 
     /// <summary>Stops the brokers.</summary>

@@ -89,7 +89,10 @@ internal sealed class ParquetOfflineStore : IOfflineStore
     /// Appends the feature rows of a batch, split by the UTC date of their feature time, and returns the files (by key)
     /// they went into: the rows are durable once <see cref="TakeDurable"/> has returned each of those keys.
     /// </summary>
-    public async Task<IReadOnlyList<string>> WriteAsync(ResolverPlan plan, ResolvedBatch batch, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<string>> WriteAsync(ResolverPlan plan, ResolvedBatch batch, CancellationToken cancellationToken = default) =>
+        Failing(() => Write(plan, batch, cancellationToken));
+
+    private async Task<IReadOnlyList<string>> Write(ResolverPlan plan, ResolvedBatch batch, CancellationToken cancellationToken)
     {
         var f = batch.Features;
         var written = new List<string>();
@@ -160,10 +163,50 @@ internal sealed class ParquetOfflineStore : IOfflineStore
     /// Closes the files open longer than <see cref="MaxFileAge"/> (a live stream that went quiet still gets its rows
     /// durable), or every open file when <paramref name="all"/>.
     /// </summary>
-    public async Task FlushAsync(bool all, CancellationToken cancellationToken = default)
+    public Task FlushAsync(bool all, CancellationToken cancellationToken = default) => Failing(async () =>
     {
         foreach (var (key, file) in _open.ToList())
             if (all || DateTime.UtcNow - file.Opened >= MaxFileAge) await CloseAsync(key);
+        return true;
+    });
+
+    /// <summary>
+    /// Runs store work; a write that fails (a full disk, a folder that became unwritable) abandons every open file:
+    /// their rows were never acknowledged, so the partial files are removed (freeing the space) and a restart reads
+    /// those rows again. The error names the store and the file.
+    /// </summary>
+    private async Task<T> Failing<T>(Func<Task<T>> work)
+    {
+        try
+        {
+            return await work();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var file = _open.Values.Select(f => ((FileStream)f.Stream).Name).FirstOrDefault();
+            Abandon();
+            throw new IOException($"offline store {root}: cannot write{(file is null ? "" : $" {Path.GetFileName(file)}")}: {e.Message.Split(" : '", 2)[0]} " +
+                "(rows not yet in a complete file were not acknowledged: a restart reads them again)", e);
+        }
+    }
+
+    private void Abandon()
+    {
+        foreach (var file in _open.Values)
+        {
+            var path = ((FileStream)file.Stream).Name;
+            try
+            {
+                file.Stream.Dispose(); // may fail again (the unwritten buffer): the file is removed either way
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        _open.Clear();
     }
 
     private async Task<OpenFile> OpenAsync(string key, string dir, ResolverPlan plan, RecordBatch f, CancellationToken ct)

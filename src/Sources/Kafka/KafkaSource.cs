@@ -61,8 +61,10 @@ internal sealed class KafkaSource : IMessageSource
     private readonly ManualResetEventSlim _drained = new();
     private volatile bool _draining;
     private int _assigned; // partitions assigned now (the rebalance handlers run on the consumer thread)
-    private bool _joined; // the group assigned this member its share at least once (possibly none)
+    private bool _joined; // the group assigned this member its share (possibly none), and has not lost it since
     private long _lastActivity; // Stopwatch timestamp of the last message or assignment change
+    // Set when librdkafka reports every broker down, cleared once one answers again: the wait is not idle.
+    private volatile bool _brokersDown;
     private long[] _positions = new long[16]; // next offset to read per partition (-1: none read yet), for the lag gauge
     private readonly ILogger _log = SluiceLog.For("Sluice.Kafka");
     private readonly SluiceHealth.Component _health;
@@ -98,6 +100,7 @@ internal sealed class KafkaSource : IMessageSource
         {
             OnTransportError = e =>
             {
+                if (e.Code == ErrorCode.Local_AllBrokersDown) _brokersDown = true;
                 if (!_joined && e.Code is ErrorCode.Local_AllBrokersDown or ErrorCode.Local_Transport or ErrorCode.Local_Resolve)
                     _health.NotReadyBecause($"waiting for the brokers ({_settings.BootstrapServers}): {e.Reason}");
             },
@@ -135,6 +138,7 @@ internal sealed class KafkaSource : IMessageSource
             {
                 foreach (var tp in lost) _committable.TryRemove(tp.TopicPartition, out _);
                 _assigned -= lost.Count;
+                _joined = false; // the member rejoins: waiting for its next assignment is not idle
                 _lastActivity = Stopwatch.GetTimestamp();
                 _log.LogWarning("source {Source}: {Count} partitions of {Topic} lost ({Partitions}): their next owner reads them from their last commit",
                     plan.Source.Name, lost.Count, _settings.Topic, string.Join(",", lost.Select(tp => tp.Partition.Value)));
@@ -217,7 +221,7 @@ internal sealed class KafkaSource : IMessageSource
             _consumer.Subscribe(_settings.Topic);
             // One clock read per message, after it arrives: the batch's linger, the idle limit and the commit interval
             // all measure from it (reading the clock for each spent a tenth of this thread's time).
-            long now = Stopwatch.GetTimestamp(), lastCommit = now;
+            long now = Stopwatch.GetTimestamp(), lastCommit = now, lastProbe = now;
             _lastActivity = now;
             while (!_stop.IsCancellationRequested && Fault is null)
             {
@@ -236,6 +240,15 @@ internal sealed class KafkaSource : IMessageSource
                     CommitAcknowledged(null);
                     lastCommit = now;
                 }
+                if (_brokersDown)
+                {
+                    _lastActivity = now;
+                    if (Stopwatch.GetElapsedTime(lastProbe, now) >= TimeSpan.FromSeconds(1))
+                    {
+                        _brokersDown = !BrokerAnswers();
+                        lastProbe = now = Stopwatch.GetTimestamp();
+                    }
+                }
                 if (_context.IdleExit is { } idle && _builder.Length == 0 && Stopwatch.GetElapsedTime(_lastActivity, now) >= IdleLimit(idle)) break;
                 if (_context.MaxMessages is { } max && Consumed >= max) break;
             }
@@ -247,10 +260,26 @@ internal sealed class KafkaSource : IMessageSource
         Drain();
     }
 
+    // Whether a broker answers a request for the topic's offsets (librdkafka reports brokers going down,
+    // not coming back). Asked once a second while they are down, on this thread, which has nothing to read meanwhile.
+    private bool BrokerAnswers()
+    {
+        try
+        {
+            _consumer.QueryWatermarkOffsets(new TopicPartition(_settings.Topic, 0), TimeSpan.FromMilliseconds(500));
+            _log.LogInformation("source {Source}: the brokers answer again", _plan.Source.Name);
+            return true;
+        }
+        catch (KafkaException)
+        {
+            return false;
+        }
+    }
+
     // Idle means no message since the group assigned this member its partitions (the clock restarts at every
     // assignment change). Waiting for the group is not idle: a restarted member waits for the dead one's session to time
     // out before it gets partitions, and stopping meanwhile would read nothing. A member the group gave no partitions
-    // (more members than partitions) has read all of its share, and is idle.
+    // (more members than partitions) has read all of its share, and is idle. Nor is a wait for brokers that are down.
     private TimeSpan IdleLimit(TimeSpan idle) => _joined ? idle : TimeSpan.MaxValue;
 
     // After the last batch: the graph drains on other threads while this thread keeps serving the group (rebalances,

@@ -41,7 +41,7 @@ public sealed class KafkaUnreachableUnitTests : IDisposable
             }
             catch (HttpRequestException) { } // not listening yet
         }
-        readiness.Should().Contain($"waiting for the brokers (127.0.0.1:{broker})").And.Contain("Connection refused");
+        readiness.Should().Contain($"waiting for the brokers (127.0.0.1:{broker})");
         await Task.Delay(TimeSpan.FromSeconds(Math.Max(0, 8 - watch.Elapsed.TotalSeconds)));
         run.HasExited.Should().BeFalse("waiting for a broker is not idle: --idle-exit 2 does not end the run");
 

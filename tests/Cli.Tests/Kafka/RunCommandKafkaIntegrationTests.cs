@@ -72,19 +72,7 @@ public sealed class RunCommandKafkaIntegrationTests : IDisposable
 
         Rows("user").Should().Be(n, $"every message's features are in the online store; committed after the kill: {string.Join(",", afterKill)}; rows after kill {rowsAfterKill}; the restarted run said:\n{restarted}");
         _kafka.Committed("sluice/get_users_stream", "users", partitions).Should().Equal(Enumerable.Repeat((long)n / partitions, partitions));
-        var ids = new HashSet<long>();
-        foreach (var file in Directory.GetFiles(Path.Combine(_dir, "offline", "user"), "*.parquet", SearchOption.AllDirectories))
-        {
-            await using var reader = await ParquetReader.CreateAsync(file);
-            var field = reader.Schema.GetDataFields().Single(f => f.Name == "user.user_id");
-            for (int g = 0; g < reader.RowGroupCount; g++)
-            {
-                using var group = reader.OpenRowGroupReader(g);
-                var column = new long?[group.RowCount];
-                await group.ReadAsync<long>(field, column);
-                foreach (var id in column) ids.Add(id!.Value);
-            }
-        }
+        var ids = (await SluiceProcess.OfflineValues(Path.Combine(_dir, "offline", "user"), "user.user_id")).ToHashSet();
         ids.Should().HaveCount(n, "every message has an offline row (a replayed tail may add a second one)");
     }
 
