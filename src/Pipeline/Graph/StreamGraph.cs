@@ -145,8 +145,11 @@ internal static class StreamGraph
         await Drain([online.Block.Completion, offline?.Block.Completion ?? Task.CompletedTask, sink.Block.Completion, deadLetters.Block.Completion]);
         // The continuations that record a fault run asynchronously: a block may have faulted (or been faulted through a
         // link) before its fault was recorded. Every block has ended by now, so their completions are read directly.
-        Exception? Recorded() => firstFault ?? blocks.Where(b => b.Completion.IsFaulted)
+        // A block's own failure (a GraphFaultException naming it and its messages) wins over what it caused upstream,
+        // such as the fan-out finding that a writer stopped taking batches, whichever was recorded first.
+        Exception? Recorded() => blocks.Where(b => b.Completion.IsFaulted)
             .Select(b => b.Completion.Exception!.InnerException ?? b.Completion.Exception!)
+            .Prepend(firstFault).OfType<Exception>()
             .OrderBy(e => e is GraphFaultException ? 0 : 1).FirstOrDefault();
         firstFault = Recorded();
         if (firstFault is null)

@@ -5,6 +5,7 @@ using Parquet.Schema;
 using ParquetField = Parquet.Schema.Field;
 using Sluice.Clients;
 using Sluice.Kernels.Execution;
+using Sluice.Kernels.Functions;
 using Sluice.Kernels.Types;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Contracts;
@@ -247,6 +248,7 @@ internal sealed class ParquetOfflineStore : IOfflineStore
     /// </summary>
     private static async Task WriteColumn(ParquetRowGroupWriter group, DataField field, List<(IArrowArray Column, int[] Rows)> parts, int count, DataType type)
     {
+        if (type.Kind == TypeKind.Timestamp) parts = WithinCalendar(parts, field.IsNullable);
         int[]? levels = field.IsNullable ? new int[count] : null;
         int present = Levels(parts, levels, field.MaxDefinitionLevel);
         ReadOnlyMemory<int>? definitions = null; // (not "levels is null ? null : levels": null converts to an empty memory)
@@ -280,6 +282,35 @@ internal sealed class ParquetOfflineStore : IOfflineStore
                 await group.WriteAllPartsAsync(field, (ReadOnlyMemory<ReadOnlyMemory<char>>)Present(parts, present, (c, r) => FeatureJson.ToJson(c, r, type).AsMemory()), definitions, null, default);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Timestamps are int64 microseconds and may lie outside the years 1-9999 (F.from_unix_seconds of a huge number);
+    /// Parquet.Net writes them as DateTime, which cannot hold those: they are written as null (a feature column) or
+    /// clamped to the calendar (the non-null feature time), as the JSON encodings write null for them.
+    /// </summary>
+    private static List<(IArrowArray Column, int[] Rows)> WithinCalendar(List<(IArrowArray Column, int[] Rows)> parts, bool nullable)
+    {
+        static bool Outside(TimestampArray a, int r) => a.IsValid(r) && !TextFormat.InCalendar(a.Values[r]);
+        if (!parts.Any(p => p.Rows.Any(r => Outside((TimestampArray)p.Column, r)))) return parts;
+        return parts.Select(p =>
+        {
+            var column = (TimestampArray)p.Column;
+            if (!p.Rows.Any(r => Outside(column, r))) return p;
+            var values = new ArrowBuffer.Builder<long>(column.Length);
+            var valid = new ArrowBuffer.BitmapBuilder(column.Length);
+            int nulls = 0;
+            for (int r = 0; r < column.Length; r++)
+            {
+                long v = column.Values[r];
+                bool keep = column.IsValid(r) && (TextFormat.InCalendar(v) || !nullable);
+                values.Append(Math.Clamp(v, TextFormat.MinCalendarMicros, TextFormat.MaxCalendarMicros));
+                valid.Append(keep);
+                if (!keep) nulls++;
+            }
+            var type = (Apache.Arrow.Types.TimestampType)column.Data.DataType;
+            return ((IArrowArray)new TimestampArray(type, values.Build(), valid.Build(), column.Length, nulls, 0), p.Rows);
+        }).ToList();
     }
 
     /// <summary>Fills the definition levels of the selected rows (an optional column's) and counts the present values.</summary>
