@@ -10,11 +10,12 @@ using Sluice.Perf;
 // dotnet run -c Release --project perf/Sluice.Perf -- kinesis --messages 100000 --json FILE
 // dotnet run -c Release --project perf/Sluice.Perf -- redis --messages 1000000 --json FILE
 // dotnet run -c Release --project perf/Sluice.Perf -- replay-stages --messages 1000000 [--commit-batches 32]
+// dotnet run -c Release --project perf/Sluice.Perf -- soak --messages 10000000 --json FILE
 // dotnet run -c Release --project perf/Sluice.Perf -- validate --features 90000 --json FILE
 // dotnet run -c Release --project perf/Sluice.Perf -- bench [BenchmarkDotNet args, e.g. --filter '*json*']
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: Sluice.Perf parse-project [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf proto-parse [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf row-resolver [--messages N] [--json FILE]\n       Sluice.Perf replay [--messages N] [--json FILE] [--commit-rows N]\n       Sluice.Perf replay-stages [--messages N] [--commit-batches N]\n       Sluice.Perf kafka [--messages N] [--json FILE]\n       Sluice.Perf redis [--messages N] [--json FILE]\n       Sluice.Perf kinesis [--messages N] [--json FILE]\n       Sluice.Perf pubsub [--messages N] [--json FILE]\n       Sluice.Perf validate [--features N] [--json FILE]\n       Sluice.Perf bench [BenchmarkDotNet arguments]");
+    Console.WriteLine("usage: Sluice.Perf parse-project [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf proto-parse [--messages N] [--batch-size N] [--json FILE]\n       Sluice.Perf row-resolver [--messages N] [--json FILE]\n       Sluice.Perf replay [--messages N] [--json FILE] [--commit-rows N]\n       Sluice.Perf replay-stages [--messages N] [--commit-batches N]\n       Sluice.Perf kafka [--messages N] [--json FILE]\n       Sluice.Perf redis [--messages N] [--json FILE]\n       Sluice.Perf kinesis [--messages N] [--json FILE]\n       Sluice.Perf pubsub [--messages N] [--json FILE]\n       Sluice.Perf soak [--messages N] [--json FILE]\n       Sluice.Perf validate [--features N] [--json FILE]\n       Sluice.Perf bench [BenchmarkDotNet arguments]");
     return args.Length == 0 ? 2 : 0;
 }
 
@@ -41,6 +42,8 @@ switch (args[0])
         return await KinesisBenchmark.RunAsync(IntOption("--messages", 100_000), Option("--json"));
     case "redis":
         return await RedisBenchmark.RunAsync(IntOption("--messages", 1_000_000), Option("--json"));
+    case "soak":
+        return await SoakBenchmark.RunAsync(IntOption("--messages", 10_000_000), Option("--json"));
     case "validate":
         return ValidateBenchmark.Run(IntOption("--features", 90_000), Option("--json"));
     case "bench":

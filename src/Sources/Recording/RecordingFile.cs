@@ -17,7 +17,10 @@ namespace Sluice.Sources;
 /// </summary>
 internal static class RecordingFile
 {
-    /// <summary>Reads a recording in batches of at most <paramref name="batchSize"/> messages (.arrows keeps its own batches).</summary>
+    /// <summary>
+    /// Reads a recording in batches of at most <paramref name="batchSize"/> messages (.arrows keeps its own batches);
+    /// <paramref name="cancellationToken"/> ends the enumeration at the next batch or line (a stop, not a failure).
+    /// </summary>
     /// <exception cref="InvalidDataException">A line or batch that is not a message, naming file and line.</exception>
     public static async IAsyncEnumerable<MessageBatch> ReadAsync(string path, int batchSize = 4096,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -27,13 +30,14 @@ internal static class RecordingFile
             await using var stream = File.OpenRead(path);
             using var reader = new ArrowStreamReader(stream, ManagedMemoryAllocator.Shared);
             int read = 0;
-            while (true)
+            // A stop ends the enumeration between batches (a source ends when stopped; it does not fail).
+            while (!cancellationToken.IsCancellationRequested)
             {
                 // A truncated or foreign file fails inside the Arrow reader in many ways; each is said as what it is.
                 MessageBatch? next;
                 try
                 {
-                    next = await reader.ReadNextRecordBatchAsync(cancellationToken) is { } batch ? MessageBatch.From(batch) : null;
+                    next = await reader.ReadNextRecordBatchAsync(CancellationToken.None) is { } batch ? MessageBatch.From(batch) : null;
                 }
                 catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
                 {
@@ -43,13 +47,15 @@ internal static class RecordingFile
                 read++;
                 yield return next;
             }
+            yield break;
         }
         if (!path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"{path}: a recording must be .jsonl or .arrows");
         var builder = new MessageBatch.Builder();
         int line = 0;
-        await foreach (var text in File.ReadLinesAsync(path, cancellationToken))
+        await foreach (var text in File.ReadLinesAsync(path, CancellationToken.None))
         {
+            if (cancellationToken.IsCancellationRequested) yield break;
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;
             InvalidDataException? bad = null;
