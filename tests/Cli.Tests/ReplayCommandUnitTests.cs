@@ -254,4 +254,42 @@ public sealed class ReplayCommandUnitTests : IDisposable
         users.EnumerateObject().Sum(p => p.Value.GetInt64()).Should().Be(2);
         users.GetProperty("written").GetInt64().Should().Be(2);
     }
+
+    [Theory]
+    [InlineData("random bytes as the online database", "online")]
+    [InlineData("random bytes as the dedup database", "dedup")]
+    [InlineData("an online database under a file, not a folder", "online-under-file")]
+    [InlineData("an offline folder that is a file", "offline-is-file")]
+    public void A_store_file_that_is_foreign_or_cannot_be_made_is_one_line_naming_the_store_and_the_path(string what, string fault)
+    {
+        var junk = Path.Combine(_dir, "junk.db");
+        File.WriteAllBytes(junk, Enumerable.Range(0, 5000).Select(i => (byte)(i * 131 % 251)).ToArray());
+        var notAFolder = Path.Combine(_dir, "plain-file");
+        File.WriteAllText(notAFolder, "x");
+        string[] stores = fault switch
+        {
+            "online" => ["--online", $"sqlite:{junk}"],
+            "dedup" => ["--online", $"sqlite:{Path.Combine(_dir, "online.db")}", "--dedup", $"sqlite:{junk}", "--env", "prod"],
+            "online-under-file" => ["--online", $"sqlite:{Path.Combine(notAFolder, "online.db")}"],
+            _ => ["--online", $"sqlite:{Path.Combine(_dir, "online.db")}", "--offline", notAFolder],
+        };
+        var (code, _, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"),
+            "--sink-dir", Path.Combine(_dir, "sinks"), "--dead-letter", Path.Combine(_dir, "dead.jsonl"), .. stores]);
+        code.Should().Be(2, what);
+        var error = err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().ContainSingle(l => l.StartsWith("error:", StringComparison.Ordinal), what).Which;
+        error.Should().Contain(fault.StartsWith("offline", StringComparison.Ordinal) ? notAFolder : fault == "online-under-file" ? notAFolder : junk, what);
+        err.Should().NotContain("   at ", what);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_parquet_in_the_offline_folder_is_left_alone()
+    {
+        var foreign = Path.Combine(_dir, "offline", "user", "date=2023-11-14", "notes.parquet");
+        Directory.CreateDirectory(Path.GetDirectoryName(foreign)!);
+        File.WriteAllText(foreign, "not parquet");
+        var (code, _, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), .. Stores]);
+        code.Should().Be(0, err);
+        File.ReadAllText(foreign).Should().Be("not parquet");
+        Directory.GetFiles(Path.GetDirectoryName(foreign)!, "part-*.parquet").Should().ContainSingle();
+    }
 }

@@ -29,6 +29,19 @@ internal sealed class SqliteFile(SqliteConnection connection, string store, sqli
     public static async Task<SqliteFile> OpenAsync(string path, string store, string setup, CancellationToken cancellationToken,
         int? pageSize = null, bool ownWriter = false)
     {
+        // A foreign or corrupt file, or a folder that cannot be made: said with the file's path.
+        try
+        {
+            return await Open(path, store, setup, pageSize, ownWriter, cancellationToken);
+        }
+        catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{path}: {e.Message}", e);
+        }
+    }
+
+    private static async Task<SqliteFile> Open(string path, string store, string setup, int? pageSize, bool ownWriter, CancellationToken cancellationToken)
+    {
         // An in-memory (or temporary) database exists for its one connection only: it gets no second one.
         ownWriter &= path is not ("" or ":memory:") && !path.StartsWith("file:", StringComparison.Ordinal);
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
