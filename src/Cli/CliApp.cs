@@ -15,14 +15,15 @@ internal static class CliApp
 {
     public const int Ok = 0, Invalid = 1, Usage = 2, Forced = 3;
 
+    /// <summary>The command tree (docs/cli.md describes every command and option of it).</summary>
+    public static RootCommand Commands(Io io) => new("Sluice: stream resolvers for .NET")
+    {
+        ValidateCommand.Create(io), ReplayCommand.Create(io), RunCommand.Create(io), RecordCommand.Create(io), ProfileCommand.Create(io), GetCommand.Create(io),
+    };
+
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var io = new Io(stdout, stderr);
-        var root = new RootCommand("Sluice: stream resolvers for .NET")
-        {
-            ValidateCommand.Create(io), ReplayCommand.Create(io), RunCommand.Create(io), RecordCommand.Create(io), ProfileCommand.Create(io), GetCommand.Create(io),
-        };
-        var result = root.Parse(args);
+        var result = Commands(new Io(stdout, stderr)).Parse(args);
         if (result.Errors.Count > 0)
         {
             foreach (var e in result.Errors) stderr.WriteLine($"error: {e.Message}");

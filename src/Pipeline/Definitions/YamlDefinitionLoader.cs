@@ -18,6 +18,12 @@ internal sealed partial class YamlDefinitionLoader
         ["source", "message_type", "output_features", "parse", "message_header_filters", "deduplication", "sink",
          "skip_online", "skip_offline", "environments", "include_message_envelope"];
     private static readonly string[] FeatureKeys = ["type", "primary", "feature_time", "expression"];
+    private static readonly string[] DeduplicationKeys = ["on", "within"];
+    private static readonly string[] SinkKeys = ["send_to", "output_features", "format"];
+
+    /// <summary>Every key the file takes outside a source (whose keys its kind declares), for docs/configuration.md.</summary>
+    internal static IReadOnlyList<string> Keys { get; } =
+        [.. TopKeys, "max_staleness", .. FeatureKeys, "kind", .. ResolverKeys, .. DeduplicationKeys, .. SinkKeys];
 
     private readonly string _file;
     private readonly Func<string, string?> _environment;
@@ -296,7 +302,7 @@ internal sealed partial class YamlDefinitionLoader
                 case "deduplication":
                 {
                     Located<string>? on = null, within = null;
-                    foreach (var (k, v) in Entries(value, ["on", "within"], "deduplication", r))
+                    foreach (var (k, v) in Entries(value, DeduplicationKeys, "deduplication", r))
                         if (k.Value == "on") on = Scalar(v, "on", r); else within = Scalar(v, "within", r);
                     if (on is null || within is null)
                         Error(DefinitionErrorCodes.MissingKey, "deduplication needs both on (an expression) and within (a duration such as 24h)", At(value), r);
@@ -307,7 +313,7 @@ internal sealed partial class YamlDefinitionLoader
                 {
                     Located<string>? sendTo = null, format = null;
                     var feats = new List<Located<string>>();
-                    foreach (var (k, v) in Entries(value, ["send_to", "output_features", "format"], "sink", r))
+                    foreach (var (k, v) in Entries(value, SinkKeys, "sink", r))
                         switch (k.Value)
                         {
                             case "send_to": sendTo = Scalar(v, "send_to", r); break;
