@@ -110,5 +110,51 @@ public sealed class PackageConsumerIntegrationTests : IDisposable
         code.Should().Be(0, output);
         output.Split('\n').Select(l => l.Trim()).Should().ContainInOrder("written ADA", "parse_failed");
     }
-}
 
+    [Fact]
+    public void The_tool_package_installs_a_sluice_command_that_runs_the_readme_job()
+    {
+        var root = RepositoryRoot();
+        var src = Path.Combine(_dir, "repo");
+        Directory.CreateDirectory(src);
+        foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "README.md" })
+            File.Copy(Path.Combine(root, file), Path.Combine(src, file));
+        foreach (var project in new[] { "Kernels", "Pipeline", "Clients", "Sources", "Sinks", "Hosting", "Cli" })
+            Copy(Path.Combine(root, "src", project), Path.Combine(src, "src", project));
+        Copy(Path.Combine(root, "build"), Path.Combine(src, "build"));
+        var feed = Path.Combine(_dir, "feed");
+        var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}";
+        var (packed, log) = Dotnet(src, "pack", "src/Cli/Sluice.Cli.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
+        packed.Should().Be(0, log);
+
+        // As docs/getting-started.md says: dotnet tool install from the folder the package is in.
+        var tools = Path.Combine(_dir, "tools");
+        var (installed, installLog) = Dotnet(_dir, "tool", "install", "--tool-path", tools, "Sluice.Cli", "--add-source", feed, "--version", version);
+        installed.Should().Be(0, installLog);
+        var sluice = Path.Combine(tools, "sluice");
+
+        var work = Path.Combine(_dir, "work");
+        Directory.CreateDirectory(work);
+        var example = Path.Combine(root, "examples", "users");
+        (int Code, string Output) Sluice(params string[] args)
+        {
+            var psi = new ProcessStartInfo(sluice) { WorkingDirectory = work, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in args) psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            if (!p.WaitForExit(TimeSpan.FromMinutes(2))) p.Kill(entireProcessTree: true);
+            return (p.HasExited ? p.ExitCode : -1, stdout.Result + stderr.Result);
+        }
+        var (code, output) = Sluice("--version");
+        code.Should().Be(0, output);
+        output.Should().StartWith(version);
+        // The README's main job, with the installed command.
+        (code, output) = Sluice("replay", Path.Combine(example, "sluice.yaml"), Path.Combine(example, "users.jsonl"));
+        code.Should().Be(0, output);
+        output.Should().Contain("get_users_stream");
+        (code, output) = Sluice("get", Path.Combine(example, "sluice.yaml"), "User", "123");
+        code.Should().Be(0, output);
+        output.Should().Contain("\"user.full_name\": \"John Smith\"");
+    }
+}
