@@ -23,7 +23,8 @@ internal static class CliApp
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var result = Commands(new Io(stdout, stderr)).Parse(args);
+        // No command: the help, as --help prints it.
+        var result = Commands(new Io(stdout, stderr)).Parse(args.Length == 0 ? ["--help"] : args);
         if (result.Errors.Count > 0)
         {
             foreach (var e in result.Errors) stderr.WriteLine($"error: {e.Message}");

@@ -292,4 +292,26 @@ public sealed class ReplayCommandUnitTests : IDisposable
         File.ReadAllText(foreign).Should().Be("not parquet");
         Directory.GetFiles(Path.GetDirectoryName(foreign)!, "part-*.parquet").Should().ContainSingle();
     }
+
+    [Fact]
+    public void Fail_on_dead_letters_exits_1_when_a_message_was_dead_lettered_and_0_when_none_was()
+    {
+        var (code, output, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--fail-on-dead-letters", .. Stores]);
+        code.Should().Be(1, "the example holds one malformed message");
+        output.Should().Contain("get_users_stream", "the outcome table is printed first");
+        err.Should().Contain("1 message was dead-lettered (--fail-on-dead-letters)");
+
+        var clean = Path.Combine(_dir, "clean.jsonl");
+        File.WriteAllLines(clean, File.ReadLines(Path.Combine(Example, "users.jsonl")).Where(l => !l.Contains("not a number", StringComparison.Ordinal)));
+        (code, _, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), clean, "--fail-on-dead-letters", .. Stores]);
+        code.Should().Be(0, err);
+    }
+
+    [Fact]
+    public void Sluice_without_a_command_prints_the_help()
+    {
+        var (code, output, _) = Cli.Run([]);
+        code.Should().Be(0);
+        output.Should().Contain("Usage:").And.Contain("replay").And.Contain("validate");
+    }
 }

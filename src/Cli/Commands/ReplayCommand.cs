@@ -19,16 +19,20 @@ internal static class ReplayCommand
         var env = CommonOptions.Environment();
         var stores = new StoreOptions("where sinks write (<target>.jsonl or .arrows)", "the dead-letter file (a replayable recording)");
         var json = CommonOptions.Json();
+        var failOnDeadLetters = new Option<bool>("--fail-on-dead-letters")
+        {
+            Description = "exit 1 when any message was dead-lettered (parse_failed or failed), for CI pipelines",
+        };
         var operations = new OperationsOptions();
-        var command = new Command("replay", "replay recordings into the stores; print the outcome table") { defs, recordings, resolver, env, json };
+        var command = new Command("replay", "replay recordings into the stores; print the outcome table") { defs, recordings, resolver, env, json, failOnDeadLetters };
         foreach (var o in stores.All.Concat(operations.All)) command.Options.Add(o);
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(defs)!, parse.GetValue(recordings)!, parse.GetValue(resolver), parse.GetValue(env), stores.Read(parse, io),
-            parse.GetValue(json), operations.Read(parse, io), io, ct));
+            parse.GetValue(json), parse.GetValue(failOnDeadLetters), operations.Read(parse, io), io, ct));
         return command;
     }
 
     private static async Task<int> RunAsync(string defsPath, string[] recordings, string[]? resolvers, string? env, RuntimeOptions? options, bool json,
-        OperationsSettings? settings, Io io, CancellationToken ct)
+        bool failOnDeadLetters, OperationsSettings? settings, Io io, CancellationToken ct)
     {
         var defs = CommonOptions.Load(defsPath, io);
         if (defs is null || options is null || settings is null) return CliApp.Usage;
@@ -59,6 +63,12 @@ internal static class ReplayCommand
         }
         progress.Done();
         Output.Outcomes(io.Out, json, result.Messages, result.Seconds, result.Resolvers);
+        long dead = result.Resolvers.Values.Sum(c => c.ParseFailed + c.Failed);
+        if (failOnDeadLetters && dead > 0)
+        {
+            io.Err.WriteLine($"error: {dead} message{(dead == 1 ? " was" : "s were")} dead-lettered (--fail-on-dead-letters); they are in the dead-letter target with why and where");
+            return CliApp.Invalid;
+        }
         return CliApp.Ok;
     }
 }

@@ -18,6 +18,7 @@ internal sealed partial class YamlDefinitionLoader
         ["source", "message_type", "output_features", "parse", "message_header_filters", "deduplication", "sink",
          "skip_online", "skip_offline", "environments", "include_message_envelope"];
     private static readonly string[] FeatureKeys = ["type", "primary", "feature_time", "expression"];
+    private static readonly string[] ClassOptions = ["max_staleness"];
     private static readonly string[] DeduplicationKeys = ["on", "within"];
     private static readonly string[] SinkKeys = ["send_to", "output_features", "format"];
 
@@ -202,6 +203,13 @@ internal sealed partial class YamlDefinitionLoader
             if (key.Value == "etl_offline_to_online")
             {
                 Error(DefinitionErrorCodes.NotAvailable, "etl_offline_to_online is not supported: Sluice writes the online store from the stream itself", At(key));
+                continue;
+            }
+            // A misspelt class option (max_stalenes: 7d) reads as a feature whose type is a duration: said as what it is.
+            if (value is YamlScalarNode { Value: { } written } && Sluice.Kernels.Expressions.Suggest.Closest(key.Value!, ClassOptions) is { } option
+                && Compilation.Durations.TryParse(written) is not null)
+            {
+                Error(DefinitionErrorCodes.UnknownKey, $"feature class {name.Value}: unknown option '{key.Value}'; did you mean '{option}'?", At(key));
                 continue;
             }
             if (value is YamlScalarNode)

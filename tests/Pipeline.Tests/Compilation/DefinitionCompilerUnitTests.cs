@@ -87,6 +87,7 @@ public class DefinitionCompilerUnitTests
             (DefinitionErrorCodes.UnsetVariable, At("SLUICE_TEST_UNSET_BROKERS"), "SLUICE_TEST_UNSET_BROKERS is not set"),
             (DefinitionErrorCodes.HeaderFilterWithoutValues, At("[[X-Chalk-MessageType]]"), "lists no values"),
             (DefinitionErrorCodes.UnknownKey, At("skip_ofline"), "unknown key 'skip_ofline'"),
+            (DefinitionErrorCodes.UnknownKey, At("max_stalenes: 7d"), "unknown option 'max_stalenes'; did you mean 'max_staleness'?"),
         };
         foreach (var (code, line, says) in expected)
             errors.Should().Contain(e => e.Code == code && e.ToString().Contains(line, StringComparison.Ordinal) && e.Message.Contains(says, StringComparison.Ordinal),
