@@ -71,4 +71,28 @@ public sealed class ValidateCommandUnitTests : IDisposable
         code.Should().Be(1);
         output.Should().Contain("SLU201");
     }
+
+    [Fact]
+    public void Validate_json_lists_the_resolvers_or_every_error_with_its_location()
+    {
+        var good = Write("good.yaml", Valid);
+        var (code, output, _) = Cli.Run("validate", good, "--json");
+        code.Should().Be(0);
+        var doc = System.Text.Json.JsonDocument.Parse(output).RootElement;
+        doc.GetProperty("valid").GetBoolean().Should().BeTrue();
+        var resolver = doc.GetProperty("resolvers")[0];
+        (resolver.GetProperty("name").GetString(), resolver.GetProperty("kind").GetString()).Should().Be(("get_users_stream", "recording"));
+        resolver.GetProperty("features").EnumerateArray().Select(f => f.GetString()).Should().Equal("user.user_id", "user.full_name");
+
+        var bad = Write("bad.yaml", Valid.Replace("_.name}", "_.nmae}", StringComparison.Ordinal));
+        (code, output, _) = Cli.Run("validate", bad, "--json");
+        code.Should().Be(1);
+        doc = System.Text.Json.JsonDocument.Parse(output).RootElement;
+        doc.GetProperty("valid").GetBoolean().Should().BeFalse();
+        var error = doc.GetProperty("errors").EnumerateArray().Single();
+        error.GetProperty("code").GetString().Should().StartWith("SLU");
+        error.GetProperty("message").GetString().Should().Contain("did you mean 'name'");
+        (error.GetProperty("file").GetString(), error.GetProperty("line").GetInt32()).Should().Be((bad, 11));
+        error.GetProperty("resolver").GetString().Should().Be("get_users_stream");
+    }
 }

@@ -27,8 +27,9 @@ internal static class RecordCommand
         var maxMessages = new Option<long?>("--max-messages") { Description = "stop after this many messages" };
         var fromBeginning = new Option<bool>("--from-beginning") { Description = "start at the oldest message (default: new messages only)" };
         var idleExit = new Option<double?>("--idle-exit") { Description = "stop once no message arrived for this many seconds" };
+        var json = CommonOptions.Json();
         var command = new Command("record", "copy a source (a Kafka topic, a Kinesis stream, a Pub/Sub subscription) into a recording that replay reads back")
-            { defs, source, bootstrap, topic, kinesisStream, endpointUrl, region, pubsubProject, pubsubSubscription, outPath, maxMessages, fromBeginning, idleExit };
+            { defs, source, bootstrap, topic, kinesisStream, endpointUrl, region, pubsubProject, pubsubSubscription, outPath, maxMessages, fromBeginning, idleExit, json };
 
         // The flags each kind takes; any other given flag is an error.
         var byKind = new Dictionary<string, Option[]>
@@ -78,7 +79,7 @@ internal static class RecordCommand
                 MaxMessages = parse.GetValue(maxMessages),
                 IdleExit = parse.GetValue(idleExit) is { } s ? TimeSpan.FromSeconds(s) : null,
             };
-            return RunAsync(Defaults.Connectors.Sources[kindName], def, options, parse.GetValue(outPath)!, io, ct);
+            return RunAsync(Defaults.Connectors.Sources[kindName], def, options, parse.GetValue(outPath)!, parse.GetValue(json), io, ct);
         });
         return command;
     }
@@ -97,13 +98,19 @@ internal static class RecordCommand
             options.Where(o => o.Value is not null).ToDictionary(o => o.Key, o => new Located<string>(o.Value!, at), StringComparer.Ordinal), at);
     }
 
-    private static async Task<int> RunAsync(ISourceKind kind, SourceDef source, RecordOptions options, string outPath, Io io, CancellationToken ct)
+    private static async Task<int> RunAsync(ISourceKind kind, SourceDef source, RecordOptions options, string outPath, bool json, Io io, CancellationToken ct)
     {
         if (!RecordingFile.IsRecording(outPath)) return await Fail(io, $"--out '{outPath}' must end in .arrows or .jsonl");
-        bool live = io.Interactive(json: false);
+        bool live = io.Interactive(json);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         long n = await Recorder.RecordAsync(kind, source, options, outPath, count => { if (live) io.Err.Write($"\r{count:N0} messages recorded   "); }, ct);
         if (live) io.Err.WriteLine();
-        io.Out.WriteLine($"recorded {n:N0} messages from {source.Kind.Value} source {Describe(source)} to {outPath}");
+        if (json)
+            io.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["messages"] = n, ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 3), ["kind"] = source.Kind.Value, ["out"] = outPath,
+            }));
+        else io.Out.WriteLine($"recorded {n:N0} messages from {source.Kind.Value} source {Describe(source)} to {outPath}");
         return CliApp.Ok;
     }
 

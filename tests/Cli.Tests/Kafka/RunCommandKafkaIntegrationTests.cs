@@ -135,10 +135,16 @@ public sealed class RunCommandKafkaIntegrationTests : IDisposable
         foreach (var ext in new[] { "arrows", "jsonl" })
         {
             var recording = Path.Combine(_dir, "users." + ext);
-            var (code, stdout, stderr) = Cli.Run("record", "--bootstrap-servers", _kafka.Bootstrap, "--topic", "users", "--out", recording,
-                "--max-messages", "500", "--from-beginning");
+            bool json = ext == "jsonl"; // once as text, once with --json
+            var (code, stdout, stderr) = Cli.Run(["record", "--bootstrap-servers", _kafka.Bootstrap, "--topic", "users", "--out", recording,
+                "--max-messages", "500", "--from-beginning", .. json ? new[] { "--json" } : []]);
             code.Should().Be(0, stderr);
-            stdout.Should().Contain("recorded 500 messages");
+            if (json)
+            {
+                var result = System.Text.Json.JsonDocument.Parse(stdout).RootElement;
+                (result.GetProperty("messages").GetInt64(), result.GetProperty("kind").GetString(), result.GetProperty("out").GetString()).Should().Be((500, "kafka", recording));
+            }
+            else stdout.Should().Contain("recorded 500 messages");
 
             var replay = Cli.Run("replay", Defs(), recording, "--resolver", "get_users_stream", "--online", "sqlite:" + Path.Combine(_dir, ext + ".db"),
                 "--offline", Path.Combine(_dir, ext + "-offline"), "--sink-dir", Path.Combine(_dir, ext + "-sinks"), "--json");
