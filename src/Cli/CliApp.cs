@@ -13,7 +13,12 @@ namespace Sluice.Cli;
 /// </summary>
 internal static class CliApp
 {
-    public const int Ok = 0, Invalid = 1, Usage = 2, Forced = 3;
+    /// <summary>
+    /// Exit codes (docs/cli.md): 0 done; 1 the answer is "no"; 2 the command line, a definition or an input file is
+    /// wrong, or the run cannot start as asked; 3 a stop forced by a second signal or --shutdown-timeout; 4 a source,
+    /// store or target failed while running (after its retries), nothing it did not take committed.
+    /// </summary>
+    public const int Ok = 0, Invalid = 1, Usage = 2, Forced = 3, Failed = 4;
 
     /// <summary>The command tree (docs/cli.md describes every command and option of it).</summary>
     public static RootCommand Commands(Io io) => new("Sluice: stream resolvers for .NET")
@@ -40,11 +45,16 @@ internal static class CliApp
                 Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = ownStop ? null : TimeSpan.FromMinutes(1),
             });
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or RunSetupException or SourceException or GraphFaultException
-            or RunStoppedException)
+        catch (Exception e) when (e is SourceException or GraphFaultException)
         {
-            // Unreadable input, a run that cannot start as asked, or a source, store or target that failed for good
-            // (after its retries): nothing it did not take was acknowledged.
+            // A source, store or target that failed for good while running (after its retries): nothing it did not
+            // take was acknowledged.
+            stderr.WriteLine($"error: {e.Message}");
+            return Failed;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or RunSetupException or RunStoppedException)
+        {
+            // Unreadable input (a bad line stops the run there), or a run that cannot start as asked.
             stderr.WriteLine($"error: {e.Message}");
             return Usage;
         }

@@ -30,6 +30,15 @@ internal sealed class ParquetOfflineStore : IOfflineStore
     public ParquetOfflineStore(string root)
     {
         this.root = root;
+        // A folder that cannot be made (a file in its place, no permission) is said when the run starts, not at its first row.
+        try
+        {
+            Directory.CreateDirectory(root);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"offline store {root}: cannot create the folder: {e.Message}", e);
+        }
         RemovedLeftovers = RemoveLeftovers(root);
     }
 

@@ -126,7 +126,7 @@ public sealed class KafkaFaultsIntegrationTests : IDisposable
         using (var failing = Run("online", offline, idleExit: 5))
         {
             var (code, output) = await Exit(failing, TimeSpan.FromMinutes(2));
-            code.Should().Be(2, output);
+            code.Should().Be(4, output);
             var errors = output.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToList();
             errors.Should().ContainSingle(output).Which.Should().Contain($"offline store {offline}")
                 .And.Contain(fault == "full" ? "No space left on device" : "Read-only file system");

@@ -6,7 +6,7 @@ namespace Sluice.Cli.Tests.Redis;
 
 /// <summary>
 /// A Redis that never answers (a loopback port nobody listens on): the run retries for <c>retry_for</c>, then fails
-/// with one line naming the store, its URI without the password and the cause, exit 2, and no stack trace.
+/// with one line naming the store, its URI without the password and the cause, exit 4, and no stack trace.
 /// </summary>
 public sealed class RedisUnreachableUnitTests : IDisposable
 {
@@ -23,7 +23,7 @@ public sealed class RedisUnreachableUnitTests : IDisposable
         var (code, _, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"),
             "--online", $"redis://:hunter2-pw@127.0.0.1:{port}?retry_for=3", "--offline", Path.Combine(_dir, "offline"), "--sink-dir", Path.Combine(_dir, "sinks"),
             "--dead-letter", Path.Combine(_dir, "dead.jsonl")]);
-        code.Should().Be(2);
+        code.Should().Be(4, "Redis failed while running, after its retries");
         watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60), "retry_for=3 bounds the retries (the default is 2 minutes)");
         var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         lines.Where(l => l.StartsWith("error:", StringComparison.Ordinal)).Should().ContainSingle()
