@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
 using Amazon.Runtime.Internal.Auth;
 using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Definitions;
@@ -30,20 +32,26 @@ internal sealed class KinesisException(string type, string message) : Exception(
 
 /// <summary>
 /// The Kinesis JSON API over HTTP (the vendor SDK is not served here), each request signed with SigV4 through
-/// AWSSDK.Core's signer. Throttling is retried with backoff; other errors are thrown with the service's type and message.
+/// AWSSDK.Core's signer. Throttling, 5xx responses and failed connections are retried with jittered backoff; other
+/// errors are thrown with the service's type and message.
 /// </summary>
 internal sealed class KinesisClient : IDisposable
 {
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
     private readonly Uri _endpoint;
-    private readonly string _region, _accessKey, _secretKey;
+    private readonly string _region;
+    // Refreshing credentials (an assumed role, web identity, a container or instance role) renew themselves before they
+    // expire when asked for their current keys, which every request does.
+    private readonly AWSCredentials _credentials;
 
     public KinesisClient(Uri endpoint, string region, string accessKey, string secretKey)
+        : this(endpoint, region, new BasicAWSCredentials(accessKey, secretKey)) { }
+
+    public KinesisClient(Uri endpoint, string region, AWSCredentials credentials)
     {
         _endpoint = endpoint;
         _region = region;
-        _accessKey = accessKey;
-        _secretKey = secretKey;
+        _credentials = credentials;
     }
 
     /// <summary>The keys of a <c>kind: kinesis</c> source.</summary>
@@ -52,23 +60,41 @@ internal sealed class KinesisClient : IDisposable
         new("stream_name", "the stream read (or, as a sink target, put to)") { Required = true },
         new("region_name", "the AWS region (else AWS_REGION)") { Default = "us-east-1" },
         new("endpoint_url", "the endpoint (e.g. a local kinesalite); else the region's AWS endpoint"),
-        new("aws_access_key_id", "the access key (else AWS_ACCESS_KEY_ID)"),
-        new("aws_secret_access_key", "the secret key (else AWS_SECRET_ACCESS_KEY; never shown in any output)") { Secret = true },
+        new("aws_access_key_id", "the access key (else AWS's standard credential chain: AWS_* environment with AWS_SESSION_TOKEN, profiles and SSO, web identity, the container or instance role)"),
+        new("aws_secret_access_key", "the secret key of aws_access_key_id (never shown in any output)") { Secret = true },
         new("start_position", "where a shard without a checkpoint starts: its oldest record or new records only", SourceOptionType.Choice)
             { Values = ["TRIM_HORIZON", "LATEST"], Default = "TRIM_HORIZON" },
         CommonSourceOptions.LateArrivalDeadline,
         CommonSourceOptions.DeadLetterQueueTopic("a stream"),
     ];
 
-    /// <summary>The client a source's options describe: <c>endpoint_url</c>, <c>region_name</c>, <c>aws_access_key_id</c>, <c>aws_secret_access_key</c> (or the AWS_* environment).</summary>
+    /// <summary>
+    /// The client a source's options describe: <c>endpoint_url</c>, <c>region_name</c>, and credentials: the keys of
+    /// the options when given, else AWS's standard chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN,
+    /// web identity (EKS), SSO and other profiles, the ECS task role, the EC2 instance role). A loopback endpoint
+    /// (kinesalite, LocalStack) without keys in the options signs with the AWS_* keys or placeholders, which such servers accept.
+    /// </summary>
     public static KinesisClient For(SourceDef source)
     {
         string? Option(string key) => source.Options.TryGetValue(key, out var v) && v.Value.Length > 0 ? v.Value : null;
         var region = Option("region_name") ?? Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1";
         var endpoint = new Uri(Option("endpoint_url") ?? $"https://kinesis.{region}.amazonaws.com");
-        return new KinesisClient(endpoint, region,
-            Option("aws_access_key_id") ?? Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") ?? "sluice",
-            Option("aws_secret_access_key") ?? Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? "sluice");
+        if (Option("aws_access_key_id") is { } key)
+            return new KinesisClient(endpoint, region, new BasicAWSCredentials(key, Option("aws_secret_access_key")
+                ?? throw new InvalidOperationException($"source {source.Name}: aws_access_key_id is given without aws_secret_access_key")));
+        // A local emulator: the AWS_* keys when set, else placeholders (never the instance-metadata lookup of the chain).
+        if (endpoint.IsLoopback)
+            return new KinesisClient(endpoint, region, new BasicAWSCredentials(Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") ?? "sluice",
+                Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? "sluice"));
+        try
+        {
+            return new KinesisClient(endpoint, region, DefaultAWSCredentialsIdentityResolver.GetCredentials());
+        }
+        catch (AmazonClientException e)
+        {
+            throw new InvalidOperationException($"source {source.Name} (kinesis): no AWS credentials found (options aws_access_key_id and "
+                + "aws_secret_access_key, the AWS_* environment, a profile, web identity, or a container or instance role): " + e.Message, e);
+        }
     }
 
     public async Task<JsonNode?> CallAsync(string action, JsonObject body, CancellationToken ct)
@@ -76,31 +102,52 @@ internal sealed class KinesisClient : IDisposable
         var payload = Encoding.UTF8.GetBytes(body.ToJsonString());
         for (int attempt = 0; ; attempt++)
         {
-            using var request = Sign(action, payload);
-            using var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
-            var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode) return text.Length == 0 ? null : JsonNode.Parse(text);
-            var error = JsonNode.Parse(text.Length == 0 ? "{}" : text);
-            var type = error?["__type"]?.GetValue<string>() ?? response.StatusCode.ToString();
-            var e = new KinesisException(type[(type.LastIndexOf('#') + 1)..], error?["message"]?.GetValue<string>() ?? error?["Message"]?.GetValue<string>() ?? text);
-            if (!e.Throttled || attempt >= 8) throw e;
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 << attempt)), ct).ConfigureAwait(false);
+            // Throttling, a 5xx and a failed connection are retried with jittered exponential backoff (up to 8 times).
+            var backoff = TimeSpan.FromMilliseconds(Random.Shared.Next(50, Math.Min(5000, 100 << attempt) + 1));
+            using var request = Sign(action, payload, await _credentials.GetCredentialsAsync().ConfigureAwait(false));
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+            }
+            catch (HttpRequestException) when (attempt < 8)
+            {
+                await Task.Delay(backoff, ct).ConfigureAwait(false);
+                continue;
+            }
+            using (response)
+            {
+                var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode) return text.Length == 0 ? null : JsonNode.Parse(text);
+                JsonNode? error = null;
+                try { error = JsonNode.Parse(text.Length == 0 ? "{}" : text); }
+                catch (System.Text.Json.JsonException) { } // an HTML error page from a proxy
+                var type = error?["__type"]?.GetValue<string>() ?? response.StatusCode.ToString();
+                var e = new KinesisException(type[(type.LastIndexOf('#') + 1)..], error?["message"]?.GetValue<string>() ?? error?["Message"]?.GetValue<string>() ?? text);
+                if (!(e.Throttled || (int)response.StatusCode >= 500) || attempt >= 8) throw e;
+            }
+            await Task.Delay(backoff, ct).ConfigureAwait(false);
         }
     }
 
-    private HttpRequestMessage Sign(string action, byte[] payload)
+    /// <summary>A SigV4-signed request; temporary credentials add their session token as X-Amz-Security-Token (signed).</summary>
+    internal HttpRequestMessage Sign(string action, byte[] payload, ImmutableCredentials credentials)
     {
         var now = DateTime.UtcNow;
         var amzDate = now.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         var target = "Kinesis_20131202." + action;
         var host = _endpoint.IsDefaultPort ? _endpoint.Host : $"{_endpoint.Host}:{_endpoint.Port}";
-        const string SignedHeaders = "content-type;host;x-amz-date;x-amz-target";
-        var canonical = $"POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:{host}\nx-amz-date:{amzDate}\nx-amz-target:{target}\n\n{SignedHeaders}\n{Convert.ToHexStringLower(SHA256.HashData(payload))}";
-        var signature = AWS4Signer.ComputeSignature(_accessKey, _secretKey, _region, now, "kinesis", SignedHeaders, canonical);
+        var token = credentials.UseToken ? credentials.Token : null;
+        var signedHeaders = token is null ? "content-type;host;x-amz-date;x-amz-target" : "content-type;host;x-amz-date;x-amz-security-token;x-amz-target";
+        var canonicalHeaders = $"content-type:application/x-amz-json-1.1\nhost:{host}\nx-amz-date:{amzDate}\n"
+            + (token is null ? "" : $"x-amz-security-token:{token}\n") + $"x-amz-target:{target}\n";
+        var canonical = $"POST\n/\n\n{canonicalHeaders}\n{signedHeaders}\n{Convert.ToHexStringLower(SHA256.HashData(payload))}";
+        var signature = AWS4Signer.ComputeSignature(credentials.AccessKey, credentials.SecretKey, _region, now, "kinesis", signedHeaders, canonical);
         var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(payload) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/x-amz-json-1.1");
         request.Headers.TryAddWithoutValidation("X-Amz-Date", amzDate);
         request.Headers.TryAddWithoutValidation("X-Amz-Target", target);
+        if (token is not null) request.Headers.TryAddWithoutValidation("X-Amz-Security-Token", token);
         request.Headers.TryAddWithoutValidation("Authorization", signature.ForAuthorizationHeader);
         return request;
     }

@@ -1,0 +1,93 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Amazon.Runtime;
+using FluentAssertions;
+using Sluice.Clients;
+using Sluice.TestSupport;
+
+namespace Sluice.Sources.Tests.Kinesis;
+
+/// <summary>
+/// Kinesis requests signed with the credentials AWS gives a platform: temporary ones carry their session token
+/// (signed), and every request asks the credentials for their current keys, so that refreshing credentials (an assumed
+/// role, web identity, a container or instance role) are renewed before they expire; a 5xx is retried. Against a
+/// loopback server that records what it receives.
+/// </summary>
+public sealed class KinesisClientUnitTests
+{
+    /// <summary>Credentials that change their keys each time they are asked, as refreshing ones do when they renew.</summary>
+    private sealed class Rotating : AWSCredentials
+    {
+        private int _asked;
+        public override ImmutableCredentials GetCredentials()
+        {
+            int n = Interlocked.Increment(ref _asked);
+            return new ImmutableCredentials($"AKID{n}", $"secret{n}", $"token{n}");
+        }
+    }
+
+    [Fact]
+    public async Task Each_request_is_signed_with_the_current_keys_and_session_token()
+    {
+        int port = LoopbackPort.Free();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var seen = new List<(string? Authorization, string? Token)>();
+        var server = Task.Run(async () =>
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                var context = await listener.GetContextAsync();
+                seen.Add((context.Request.Headers["Authorization"], context.Request.Headers["X-Amz-Security-Token"]));
+                context.Response.StatusCode = 200;
+                await context.Response.OutputStream.WriteAsync("{}"u8.ToArray());
+                context.Response.Close();
+            }
+        });
+        using var client = new KinesisClient(new Uri($"http://127.0.0.1:{port}/"), "eu-west-1", new Rotating());
+        await client.CallAsync("ListShards", new JsonObject { ["StreamName"] = "s" }, CancellationToken.None);
+        await client.CallAsync("ListShards", new JsonObject { ["StreamName"] = "s" }, CancellationToken.None);
+        await server;
+
+        seen.Select(s => s.Token).Should().Equal("token1", "token2");
+        seen[0].Authorization.Should().Contain("Credential=AKID1/").And.Contain("/eu-west-1/kinesis/aws4_request")
+            .And.Contain("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target");
+        seen[1].Authorization.Should().Contain("Credential=AKID2/");
+    }
+
+    [Fact]
+    public void Long_term_keys_send_no_session_token()
+    {
+        using var client = new KinesisClient(new Uri("http://127.0.0.1:1/"), "us-east-1", "AKID", "secret");
+        using var request = client.Sign("ListShards", "{}"u8.ToArray(), new ImmutableCredentials("AKID", "secret", null));
+        request.Headers.Contains("X-Amz-Security-Token").Should().BeFalse();
+        request.Headers.GetValues("Authorization").Single().Should().Contain("SignedHeaders=content-type;host;x-amz-date;x-amz-target,");
+    }
+
+    [Fact]
+    public async Task A_server_error_is_retried_with_backoff()
+    {
+        int port = LoopbackPort.Free();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        int requests = 0;
+        var server = Task.Run(async () =>
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                var context = await listener.GetContextAsync();
+                requests++;
+                context.Response.StatusCode = i < 2 ? 503 : 200;
+                await context.Response.OutputStream.WriteAsync(i < 2 ? "<html>busy</html>"u8.ToArray() : """{"Shards": []}"""u8.ToArray());
+                context.Response.Close();
+            }
+        });
+        using var client = new KinesisClient(new Uri($"http://127.0.0.1:{port}/"), "us-east-1", "AKID", "secret");
+        var result = await client.CallAsync("ListShards", new JsonObject { ["StreamName"] = "s" }, CancellationToken.None);
+        await server;
+        requests.Should().Be(3);
+        result!["Shards"]!.AsArray().Should().BeEmpty();
+    }
+}
