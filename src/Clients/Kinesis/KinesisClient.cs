@@ -81,7 +81,7 @@ internal sealed class KinesisClient : IDisposable
         var endpoint = new Uri(Option("endpoint_url") ?? $"https://kinesis.{region}.amazonaws.com");
         if (Option("aws_access_key_id") is { } key)
             return new KinesisClient(endpoint, region, new BasicAWSCredentials(key, Option("aws_secret_access_key")
-                ?? throw new InvalidOperationException($"source {source.Name}: aws_access_key_id is given without aws_secret_access_key")));
+                ?? throw new Sluice.Pipeline.Runtime.RunSetupException($"source {source.Name} (kinesis): aws_access_key_id is given without aws_secret_access_key")));
         // A local emulator: the AWS_* keys when set, else placeholders (never the instance-metadata lookup of the chain).
         if (endpoint.IsLoopback)
             return new KinesisClient(endpoint, region, new BasicAWSCredentials(Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") ?? "sluice",
@@ -92,8 +92,9 @@ internal sealed class KinesisClient : IDisposable
         }
         catch (AmazonClientException e)
         {
-            throw new InvalidOperationException($"source {source.Name} (kinesis): no AWS credentials found (options aws_access_key_id and "
-                + "aws_secret_access_key, the AWS_* environment, a profile, web identity, or a container or instance role): " + e.Message, e);
+            throw new Sluice.Pipeline.Runtime.RunSetupException($"source {source.Name} (kinesis): no AWS credentials found (options aws_access_key_id and "
+                + "aws_secret_access_key, the AWS_* environment, a profile, web identity, or a container or instance role): "
+                + string.Join(" ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)), e);
         }
     }
 
