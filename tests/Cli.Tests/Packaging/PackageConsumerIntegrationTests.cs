@@ -42,17 +42,25 @@ public sealed class PackageConsumerIntegrationTests : IDisposable
         return (p.HasExited ? p.ExitCode : -1, stdout.Result + stderr.Result);
     }
 
-    [Fact]
-    public void The_packed_packages_build_and_run_a_consumer_project()
+    /// <summary>The build files and the given projects under src/, copied (without bin and obj) into a folder of the test's own.</summary>
+    private string CopyOfSources(string[] projects)
     {
         var root = RepositoryRoot();
         var src = Path.Combine(_dir, "repo");
         Directory.CreateDirectory(src);
         foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "README.md" })
             File.Copy(Path.Combine(root, file), Path.Combine(src, file));
+        foreach (var project in projects) Copy(Path.Combine(root, "src", project), Path.Combine(src, "src", project));
+        Copy(Path.Combine(root, "build"), Path.Combine(src, "build"));
+        return src;
+    }
+
+    [Fact]
+    public void The_packed_packages_build_and_run_a_consumer_project()
+    {
         // What an application references: Sluice.Hosting, which brings the others.
         string[] libraries = ["Kernels", "Pipeline", "Clients", "Sources", "Sinks", "Hosting"];
-        foreach (var library in libraries) Copy(Path.Combine(root, "src", library), Path.Combine(src, "src", library));
+        var src = CopyOfSources(libraries);
         var feed = Path.Combine(_dir, "feed");
         var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}";
         // Packing the top project packs nothing below it: each library is packed.
@@ -115,13 +123,7 @@ public sealed class PackageConsumerIntegrationTests : IDisposable
     public void The_tool_package_installs_a_sluice_command_that_runs_the_readme_job()
     {
         var root = RepositoryRoot();
-        var src = Path.Combine(_dir, "repo");
-        Directory.CreateDirectory(src);
-        foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "README.md" })
-            File.Copy(Path.Combine(root, file), Path.Combine(src, file));
-        foreach (var project in new[] { "Kernels", "Pipeline", "Clients", "Sources", "Sinks", "Hosting", "Cli" })
-            Copy(Path.Combine(root, "src", project), Path.Combine(src, "src", project));
-        Copy(Path.Combine(root, "build"), Path.Combine(src, "build"));
+        var src = CopyOfSources(["Kernels", "Pipeline", "Clients", "Sources", "Sinks", "Hosting", "Cli"]);
         var feed = Path.Combine(_dir, "feed");
         var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}";
         var (packed, log) = Dotnet(src, "pack", "src/Cli/Sluice.Cli.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");

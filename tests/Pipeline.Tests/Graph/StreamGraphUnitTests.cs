@@ -67,8 +67,8 @@ public sealed class StreamGraphUnitTests : IDisposable
     [Fact]
     public async Task A_failing_store_faults_the_graph_naming_the_block_and_the_messages()
     {
-        File.WriteAllText(Path.Combine(_dir, "blocked"), "a file where the offline directory should be");
         var (stores, options) = await Open(offline: "blocked");
+        File.WriteAllText(Path.Combine(_dir, "blocked", "transaction"), "a file where the class's offline folder should be");
         await using var _ = stores;
         var act = () => StreamGraph.RunAsync(Transactions(), Messages(10, Transaction), options);
         var e = (await act.Should().ThrowAsync<GraphFaultException>()).Which;

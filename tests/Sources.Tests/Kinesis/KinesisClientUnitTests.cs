@@ -26,26 +26,32 @@ public sealed class KinesisClientUnitTests
         }
     }
 
-    [Fact]
-    public async Task Each_request_is_signed_with_the_current_keys_and_session_token()
+    /// <summary>A loopback server answering one request per response, in order, after showing each request to <paramref name="seen"/>.</summary>
+    private static HttpListener Serve((int Status, string Body)[] responses, out Task served, Action<HttpListenerRequest> seen)
     {
-        int port = LoopbackPort.Free();
-        using var listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{LoopbackPort.Free()}/");
         listener.Start();
-        var seen = new List<(string? Authorization, string? Token)>();
-        var server = Task.Run(async () =>
+        served = Task.Run(async () =>
         {
-            for (int i = 0; i < 2; i++)
+            foreach (var (status, body) in responses)
             {
                 var context = await listener.GetContextAsync();
-                seen.Add((context.Request.Headers["Authorization"], context.Request.Headers["X-Amz-Security-Token"]));
-                context.Response.StatusCode = 200;
-                await context.Response.OutputStream.WriteAsync("{}"u8.ToArray());
+                seen(context.Request);
+                context.Response.StatusCode = status;
+                await context.Response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(body));
                 context.Response.Close();
             }
         });
-        using var client = new KinesisClient(new Uri($"http://127.0.0.1:{port}/"), "eu-west-1", new Rotating());
+        return listener;
+    }
+
+    [Fact]
+    public async Task Each_request_is_signed_with_the_current_keys_and_session_token()
+    {
+        var seen = new List<(string? Authorization, string? Token)>();
+        using var listener = Serve([(200, "{}"), (200, "{}")], out var server, r => seen.Add((r.Headers["Authorization"], r.Headers["X-Amz-Security-Token"])));
+        using var client = new KinesisClient(new Uri(listener.Prefixes.Single()), "eu-west-1", new Rotating());
         await client.CallAsync("ListShards", new JsonObject { ["StreamName"] = "s" }, CancellationToken.None);
         await client.CallAsync("ListShards", new JsonObject { ["StreamName"] = "s" }, CancellationToken.None);
         await server;
@@ -68,23 +74,9 @@ public sealed class KinesisClientUnitTests
     [Fact]
     public async Task A_server_error_is_retried_with_backoff()
     {
-        int port = LoopbackPort.Free();
-        using var listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
         int requests = 0;
-        var server = Task.Run(async () =>
-        {
-            for (int i = 0; i < 3; i++)
-            {
-                var context = await listener.GetContextAsync();
-                requests++;
-                context.Response.StatusCode = i < 2 ? 503 : 200;
-                await context.Response.OutputStream.WriteAsync(i < 2 ? "<html>busy</html>"u8.ToArray() : """{"Shards": []}"""u8.ToArray());
-                context.Response.Close();
-            }
-        });
-        using var client = new KinesisClient(new Uri($"http://127.0.0.1:{port}/"), "us-east-1", "AKID", "secret");
+        using var listener = Serve([(503, "<html>busy</html>"), (503, "<html>busy</html>"), (200, """{"Shards": []}""")], out var server, _ => requests++);
+        using var client = new KinesisClient(new Uri(listener.Prefixes.Single()), "us-east-1", "AKID", "secret");
         var result = await client.CallAsync("ListShards", new JsonObject { ["StreamName"] = "s" }, CancellationToken.None);
         await server;
         requests.Should().Be(3);
