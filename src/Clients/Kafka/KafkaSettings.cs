@@ -46,8 +46,8 @@ internal sealed class KafkaSettings
     {
         if (source.Kind.Value != "kafka") throw new ArgumentException($"source {source.Name} is a {source.Kind.Value} source, not kafka", nameof(source));
         _source = source;
-        BootstrapServers = Option("bootstrap_servers") ?? throw new InvalidOperationException($"source {source.Name}: bootstrap_servers is required for a kafka source");
-        Topic = Option("topic") ?? throw new InvalidOperationException($"source {source.Name}: topic is required for a kafka source");
+        BootstrapServers = Option("bootstrap_servers") ?? throw new Sluice.Pipeline.Runtime.RunSetupException($"source {source.Name}: bootstrap_servers is required for a kafka source");
+        Topic = Option("topic") ?? throw new Sluice.Pipeline.Runtime.RunSetupException($"source {source.Name}: topic is required for a kafka source");
     }
 
     /// <summary>The source's name in the definitions.</summary>
@@ -67,7 +67,7 @@ internal sealed class KafkaSettings
         var config = new ClientConfig { BootstrapServers = BootstrapServers, ClientId = (Option("client_id_prefix") ?? "sluice/") + clientName };
         if (Option("security_protocol") is { } protocol)
             config.SecurityProtocol = Enum.TryParse<SecurityProtocol>(protocol.Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out var p) ? p
-                : throw new InvalidOperationException($"source {Name}: security_protocol '{protocol}' is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL");
+                : throw new Sluice.Pipeline.Runtime.RunSetupException($"source {Name}: security_protocol '{protocol}' is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL");
         if (Option("sasl_mechanism") is { } mechanism) config.Set("sasl.mechanism", mechanism);
         if (Option("sasl_username") is { } user) config.SaslUsername = user;
         if (Option("sasl_password") is { } password) config.SaslPassword = password;

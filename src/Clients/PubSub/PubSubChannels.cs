@@ -24,9 +24,11 @@ internal static class PubSubChannels
         if (Environment.GetEnvironmentVariable("PUBSUB_EMULATOR_HOST") is { Length: > 0 } emulator)
             return GrpcChannel.ForAddress($"http://{emulator}");
         // credentials: a file holding an OAuth2 access token (e.g. `gcloud auth print-access-token > token`), or GOOGLE_OAUTH_ACCESS_TOKEN.
-        var token = source.Options.TryGetValue("credentials", out var c) && File.Exists(c.Value) ? File.ReadAllText(c.Value).Trim()
-            : Environment.GetEnvironmentVariable("GOOGLE_OAUTH_ACCESS_TOKEN")
-            ?? throw new InvalidOperationException($"source {source.Name}: set PUBSUB_EMULATOR_HOST, or credentials (a file holding an OAuth2 access token), or GOOGLE_OAUTH_ACCESS_TOKEN");
+        if (source.Options.TryGetValue("credentials", out var c) && !File.Exists(c.Value))
+            throw new Sluice.Pipeline.Runtime.RunSetupException($"source {source.Name} (pubsub): the credentials file '{c.Value}' does not exist");
+        var token = c is not null ? File.ReadAllText(c.Value).Trim()
+            : Environment.GetEnvironmentVariable("GOOGLE_OAUTH_ACCESS_TOKEN") is { Length: > 0 } fromEnvironment ? fromEnvironment
+            : throw new Sluice.Pipeline.Runtime.RunSetupException($"source {source.Name} (pubsub): no credentials: set PUBSUB_EMULATOR_HOST, or credentials (a file holding an OAuth2 access token), or GOOGLE_OAUTH_ACCESS_TOKEN");
         var credentials = CallCredentials.FromInterceptor((_, metadata) =>
         {
             metadata.Add("Authorization", $"Bearer {token}");
@@ -36,5 +38,5 @@ internal static class PubSubChannels
     }
 
     public static string Option(SourceDef source, string key) =>
-        source.Options.TryGetValue(key, out var v) && v.Value.Length > 0 ? v.Value : throw new InvalidOperationException($"source {source.Name}: a pubsub source needs {key}");
+        source.Options.TryGetValue(key, out var v) && v.Value.Length > 0 ? v.Value : throw new Sluice.Pipeline.Runtime.RunSetupException($"source {source.Name}: a pubsub source needs {key}");
 }

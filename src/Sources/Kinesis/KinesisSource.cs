@@ -72,10 +72,10 @@ internal sealed class KinesisSource : IMessageSource
         _context = context;
         _client = KinesisClient.For(plan.Source);
         _stream = plan.Source.Options.TryGetValue("stream_name", out var s) ? s.Value
-            : throw new InvalidOperationException($"source {plan.Source.Name}: a kinesis source needs stream_name");
+            : throw new Sluice.Pipeline.Runtime.RunSetupException($"source {plan.Source.Name}: a kinesis source needs stream_name");
         _startPosition = plan.Source.Options.TryGetValue("start_position", out var p) ? p.Value.ToUpperInvariant() : "TRIM_HORIZON";
         if (_startPosition is not ("TRIM_HORIZON" or "LATEST"))
-            throw new InvalidOperationException($"source {plan.Source.Name}: start_position '{_startPosition}' is not TRIM_HORIZON or LATEST");
+            throw new Sluice.Pipeline.Runtime.RunSetupException($"source {plan.Source.Name}: start_position '{_startPosition}' is not TRIM_HORIZON or LATEST");
     }
 
     /// <summary>Messages read so far.</summary>
