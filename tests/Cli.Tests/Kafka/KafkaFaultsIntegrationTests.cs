@@ -89,8 +89,16 @@ public sealed class KafkaFaultsIntegrationTests : IDisposable
         Produce(0, n, partitions);
         var offline = Path.Combine(_dir, "offline");
         using var killed = Run("a", offline, idleExit: 5);
-        using var survivor = Run("b", offline, idleExit: 5);
-        _kafka.WaitFor("users-json", 16_384, TimeSpan.FromSeconds(60));
+        // The survivor's idle limit covers the killed member's 1 s session and the rebalance after it, so that having
+        // read its own share it is still there to take the dead member's partitions over.
+        using var survivor = Run("b", offline, idleExit: 15);
+        // Killed once both members are writing: mid-stream for each.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (SluiceProcess.Rows(Path.Combine(_dir, "a.db"), "user") == 0 || SluiceProcess.Rows(Path.Combine(_dir, "b.db"), "user") == 0)
+        {
+            watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60), "both members get partitions and write");
+            await Task.Delay(20);
+        }
         killed.Kill(); // SIGKILL: it commits nothing more and never leaves the group
         await killed.WaitForExitAsync();
 
