@@ -73,6 +73,9 @@ internal static class RecordCommand
                 };
                 if (def is null) return Fail(io, kindName == "kafka" ? "record needs both --bootstrap-servers and --topic" : "--pubsub-subscription needs --pubsub-project");
             }
+            // A subscription delivers from its own position: where it starts is set on the subscription (a seek), not here.
+            if (kindName == "pubsub" && parse.GetValue(fromBeginning))
+                return Fail(io, "--from-beginning does not go with a pubsub source: a subscription delivers from its own position (seek it first: gcloud pubsub subscriptions seek)");
             var options = new RecordOptions
             {
                 FromBeginning = parse.GetValue(fromBeginning),
