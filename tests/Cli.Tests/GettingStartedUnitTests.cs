@@ -39,12 +39,10 @@ public sealed partial class GettingStartedUnitTests : IDisposable
             var args = commands[i].Split(' ', StringSplitOptions.RemoveEmptyEntries);
             args[0].Should().Be("sluice");
             using var sluice = SluiceProcess.Start(_dir, args[1..]);
-            var output = sluice.StandardOutput.ReadToEndAsync();
-            var err = await sluice.StandardError.ReadToEndAsync();
-            await sluice.WaitForExitAsync();
-            sluice.ExitCode.Should().Be(0, $"{commands[i]}: {err}");
+            var (code, output, err) = await SluiceProcess.ExitAsync(sluice, TimeSpan.FromMinutes(1));
+            code.Should().Be(0, $"{commands[i]}: {err}");
             foreach (var line in shown[i].Split('\n'))
-                (await output).Should().Contain(line.TrimEnd(), $"'{commands[i]}' prints what the page shows");
+                output.Should().Contain(line.TrimEnd(), $"'{commands[i]}' prints what the page shows");
         }
         File.ReadAllText(Path.Combine(_dir, ".sluice", "dead-letter.jsonl")).Should().Contain("orders/0/2");
         Directory.GetFiles(Path.Combine(_dir, ".sluice", "offline", "order", "date=2026-01-01"), "part-*.parquet").Should().ContainSingle();

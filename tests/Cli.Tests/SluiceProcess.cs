@@ -39,6 +39,23 @@ internal static class SluiceProcess
         return process;
     }
 
+    /// <summary>
+    /// Reads a started process's output to its end and waits for it to exit; one that has not exited within
+    /// <paramref name="within"/> is killed and the wait fails with what it printed.
+    /// </summary>
+    public static async Task<(int Code, string Out, string Err)> ExitAsync(Process process, TimeSpan within)
+    {
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var exited = process.WaitForExitAsync();
+        if (await Task.WhenAny(exited, Task.Delay(within)) != exited)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"sluice did not exit within {within}:\n{await stdout}{await stderr}");
+        }
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
     /// <summary>Rows of a feature class's table in a SQLite online store; 0 while it does not exist yet or is busy.</summary>
     public static long Rows(string db, string table)
     {

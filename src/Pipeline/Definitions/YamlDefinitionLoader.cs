@@ -348,7 +348,7 @@ internal sealed partial class YamlDefinitionLoader
         public ParsingEvent? Current => inner.Current;
 
         /// <summary>The innermost open <c>{</c> or <c>[</c> and where it opened, if any.</summary>
-        public (char Open, Mark At)? InnermostFlow => _open.FirstOrDefault(c => c.Flow != ' ') is { Flow: not '\0' } c ? c : null;
+        public (char Open, Mark At)? InnermostFlow => _open.Where(c => c.Flow != ' ').Cast<(char, Mark)?>().FirstOrDefault();
 
         public bool MoveNext()
         {

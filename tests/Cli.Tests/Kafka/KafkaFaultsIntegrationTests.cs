@@ -46,15 +46,8 @@ public sealed class KafkaFaultsIntegrationTests : IDisposable
 
     private static async Task<(int Code, string Output)> Exit(Process process, TimeSpan within)
     {
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        var exited = process.WaitForExitAsync();
-        if (await Task.WhenAny(exited, Task.Delay(within)) != exited)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"sluice did not exit within {within}:\n{await stdout}{await stderr}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
+        var (code, stdout, stderr) = await SluiceProcess.ExitAsync(process, within);
+        return (code, stdout + stderr);
     }
 
     private long Committed(int partitions) => _kafka.Committed("sluice/get_users_stream", "users", partitions).Where(o => o >= 0).Sum();

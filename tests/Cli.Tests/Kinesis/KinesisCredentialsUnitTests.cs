@@ -39,12 +39,8 @@ public sealed class KinesisCredentialsUnitTests : IDisposable
                 ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "", ["AWS_EC2_METADATA_DISABLED"] = "true",
                 ["AWS_SHARED_CREDENTIALS_FILE"] = nowhere, ["AWS_CONFIG_FILE"] = nowhere, ["HOME"] = _dir,
             });
-        var stderr = run.StandardError.ReadToEndAsync();
-        await run.StandardOutput.ReadToEndAsync();
-        var exited = run.WaitForExitAsync();
-        (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(60)))).Should().Be(exited);
-        var err = await stderr;
-        run.ExitCode.Should().Be(2, err);
+        var (code, _, err) = await SluiceProcess.ExitAsync(run, TimeSpan.FromSeconds(60));
+        code.Should().Be(2, err);
         err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("error:", StringComparison.Ordinal)).Should().ContainSingle()
             .Which.Should().Contain("source users (kinesis): no AWS credentials found");
         err.Should().NotContain("   at ");

@@ -33,12 +33,8 @@ public sealed class PubSubCredentialsUnitTests : IDisposable
             """);
         using var run = SluiceProcess.Start(_dir, ["run", defs, "--online", "sqlite:" + Path.Combine(_dir, "online.db"), "--offline", Path.Combine(_dir, "offline")],
             new Dictionary<string, string> { ["PUBSUB_EMULATOR_HOST"] = "", ["GOOGLE_OAUTH_ACCESS_TOKEN"] = "" });
-        var stderr = run.StandardError.ReadToEndAsync();
-        await run.StandardOutput.ReadToEndAsync();
-        var exited = run.WaitForExitAsync();
-        (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(60)))).Should().Be(exited);
-        var err = await stderr;
-        run.ExitCode.Should().Be(2, err);
+        var (code, _, err) = await SluiceProcess.ExitAsync(run, TimeSpan.FromSeconds(60));
+        code.Should().Be(2, err);
         err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("error:", StringComparison.Ordinal)).Should().ContainSingle()
             .Which.Should().Contain("source users (pubsub): " + says);
         err.Should().NotContain("   at ");
