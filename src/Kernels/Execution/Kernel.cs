@@ -52,6 +52,32 @@ internal sealed class FieldKernel(Kernel target, int index, DataType type) : Ker
 }
 
 /// <summary>
+/// A field of every element of a list of structs (<c>_.items.qty</c>): zero-copy, the list's own offsets and validity
+/// over the struct's field column, whose validity is narrowed only where an element itself is null.
+/// </summary>
+internal sealed class ListFieldKernel(Kernel target, int index, DataType type) : Kernel(type)
+{
+    private readonly Apache.Arrow.Types.IArrowType _arrowType = type.ToArrow();
+
+    public override Value Evaluate(EvalContext ctx)
+    {
+        var t = target.Evaluate(ctx);
+        if (t.IsScalar)
+        {
+            var items = (object?[]?)t.Scalar!.Value;
+            return Value.Of(new Scalar(Type, items?.Select(item => item is object?[] fields ? fields[index] : null).ToArray()));
+        }
+        var list = (ListArray)t.Array!;
+        var elements = (StructArray)list.Values;
+        var child = elements.Fields[index]; // already sliced to the struct's offset, so list offsets index it as they index the struct
+        if (elements.NullCount != 0) child = ArrowValues.WithValidity(child, ValidityView.Of(elements).ToBitmap(elements.Length));
+        var data = new ArrayData(_arrowType, list.Length, list.Data.NullCount, list.Offset,
+            [list.Data.Buffers[0], list.Data.Buffers[1]], [child.Data]);
+        return Value.Of(new ListArray(data));
+    }
+}
+
+/// <summary>
 /// Typed random access to one argument of a row-loop kernel, whether it is a column or a scalar.
 /// Built once per batch; reading a row allocates nothing.
 /// </summary>

@@ -59,6 +59,7 @@ internal sealed class KernelCompiler
     private static IEnumerable<BoundExpr> Children(BoundExpr e) => e switch
     {
         FieldExpr f => [f.Target],
+        ListFieldExpr f => [f.Target],
         UnaryExpr u => [u.Operand],
         BinaryExpr b => [b.Left, b.Right],
         CastExpr c => [c.Operand],
@@ -74,6 +75,7 @@ internal sealed class KernelCompiler
     {
         RootExpr => "_",
         FieldExpr f => $"{Key(f.Target)}.{f.Name}",
+        ListFieldExpr f => $"{Key(f.Target)}[].{f.Name}",
         LiteralExpr l => $"lit({l.Type}:{LiteralText(l.Value)})",
         UnaryExpr u => $"{u.Op}({Key(u.Operand)})",
         BinaryExpr b => $"{b.Op}({Key(b.Left)},{Key(b.Right)})",
@@ -103,6 +105,7 @@ internal sealed class KernelCompiler
     {
         RootExpr => true,
         FieldExpr f => ReadsRoot(f.Target),
+        ListFieldExpr f => ReadsRoot(f.Target),
         UnaryExpr u => ReadsRoot(u.Operand),
         BinaryExpr b => ReadsRoot(b.Left) || ReadsRoot(b.Right),
         CastExpr c => ReadsRoot(c.Operand),
@@ -115,6 +118,7 @@ internal sealed class KernelCompiler
         RootExpr r => new RootKernel(r.Type),
         LiteralExpr l => new ConstKernel(new Scalar(l.Type, l.Value)),
         FieldExpr f => new FieldKernel(CompileNode(f.Target), f.Index, f.Type),
+        ListFieldExpr f => new ListFieldKernel(CompileNode(f.Target), f.Index, f.Type),
         CastExpr c => Conversions.CreateKernel(c.Operand.Type, c.Type, CompileNode(c.Operand)),
         UnaryExpr { Op: UnaryOp.Not } u => new NotKernel(u.Type, CompileNode(u.Operand)),
         UnaryExpr u => u.Type.Kind == TypeKind.Int64

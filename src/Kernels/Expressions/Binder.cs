@@ -100,24 +100,45 @@ internal sealed class Binder
         }
         var target = BindNode(m.Target);
         if (target is null) return null;
+        if (target.Type is { Kind: TypeKind.List, Element.Kind: TypeKind.Struct })
+            return BindListMember(m, target);
         if (target.Type.Kind != TypeKind.Struct)
         {
             var what = target is RootExpr ? $"the message type is {target.Type}" : $"this value is {target.Type}";
-            Error(ErrorCodes.FieldAccessOnNonStruct,
-                $"cannot access field '{m.Name}': {what}, not a struct; use string/bytes functions on it (e.g. F.json_value(_, \"$.{m.Name}\"))", m.NameSpan);
+            Error(ErrorCodes.FieldAccessOnNonStruct, target.Type.Kind == TypeKind.List
+                ? $"cannot access field '{m.Name}': {what}; a field is read through a list only when its items are structs (use F.element_at, F.array_count, ... on this list)"
+                : $"cannot access field '{m.Name}': {what}, not a struct; use string/bytes functions on it (e.g. F.json_value(_, \"$.{m.Name}\"))", m.NameSpan);
             return null;
         }
-        int index = target.Type.FieldIndex(m.Name);
-        if (index < 0)
-        {
-            var names = target.Type.Fields.Select(f => f.Name).ToList();
-            var suggestion = Suggest.Closest(m.Name, names);
-            Error(ErrorCodes.UnknownField,
-                $"{target.Type.Name} has no field '{m.Name}'{(suggestion is null ? "" : $"; did you mean '{suggestion}'?")} (fields: {string.Join(", ", names)})", m.NameSpan);
-            return null;
-        }
+        int index = FieldIndex(target.Type, m);
+        if (index < 0) return null;
         var field = target.Type.Fields[index];
         return new FieldExpr(target, field.Name, index, field.Type.WithNullable(field.Type.IsNullable || target.Type.IsNullable), m.Span);
+    }
+
+    /// <summary>
+    /// A field read through a list of structs, <c>_.items.qty</c>: the field of every element, as a list of the field's
+    /// type (an element that is null gives a null item), null where the list is. Chains: <c>_.items.dims.width</c>.
+    /// </summary>
+    private BoundExpr? BindListMember(MemberSyntax m, BoundExpr target)
+    {
+        var element = target.Type.Element!;
+        int index = FieldIndex(element, m);
+        if (index < 0) return null;
+        var field = element.Fields[index];
+        var item = field.Type.WithNullable(field.Type.IsNullable || element.IsNullable);
+        return new ListFieldExpr(target, field.Name, index, DataType.ListOf(item, target.Type.IsNullable), m.Span);
+    }
+
+    private int FieldIndex(DataType structType, MemberSyntax m)
+    {
+        int index = structType.FieldIndex(m.Name);
+        if (index >= 0) return index;
+        var names = structType.Fields.Select(f => f.Name).ToList();
+        var suggestion = Suggest.Closest(m.Name, names);
+        Error(ErrorCodes.UnknownField,
+            $"{structType.Name} has no field '{m.Name}'{(suggestion is null ? "" : $"; did you mean '{suggestion}'?")} (fields: {string.Join(", ", names)})", m.NameSpan);
+        return -1;
     }
 
     private BoundExpr? BindEnumConstant(MemberSyntax m, string dotted)

@@ -18,6 +18,12 @@ internal sealed record RootExpr(DataType Type, TextSpan Span) : BoundExpr(Type, 
 /// <summary>Field <see cref="Index"/> of a struct; nullable when the field or the struct is.</summary>
 internal sealed record FieldExpr(BoundExpr Target, string Name, int Index, DataType Type, TextSpan Span) : BoundExpr(Type, Span);
 
+/// <summary>
+/// Field <see cref="Index"/> of every element of a list of structs (<c>_.items.qty</c>): a list with the target's
+/// offsets whose items are that field; an item is null where the element or its field is.
+/// </summary>
+internal sealed record ListFieldExpr(BoundExpr Target, string Name, int Index, DataType Type, TextSpan Span) : BoundExpr(Type, Span);
+
 /// <summary>A constant in row form (see <see cref="Execution.ArrowValues"/>); null for <c>None</c>.</summary>
 internal sealed record LiteralExpr(object? Value, DataType Type, TextSpan Span) : BoundExpr(Type, Span);
 

@@ -18,6 +18,10 @@ internal static class RowInterpreter
             case RootExpr: return root;
             case LiteralExpr l: return l.Value;
             case FieldExpr f: return Evaluate(f.Target, root) is object?[] fields ? fields[f.Index] : null;
+            case ListFieldExpr f:
+                return Evaluate(f.Target, root) is object?[] items
+                    ? items.Select(item => item is object?[] fields ? fields[f.Index] : null).ToArray()
+                    : null;
             case CastExpr c: return Conversions.Row(Evaluate(c.Operand, root), c.Operand.Type, c.Type);
             case UnaryExpr u:
             {

@@ -169,10 +169,56 @@ internal sealed class ExpressionLowering(ParameterExpression root, ClrSchemas sc
                 _ => throw Unsupported(c, $"string.{m.Name} with {c.Arguments.Count} argument(s)"),
             };
         }
+        if (m.DeclaringType == typeof(Enumerable)) return ListCall(c);
         if (m.DeclaringType == typeof(string) && m.Name == "Concat") return $"F.concat({string.Join(", ", c.Arguments.Select(Visit))})";
         if (m.DeclaringType == typeof(Math) && c.Arguments.Count == 1 && m.Name is "Abs" or "Floor" or "Ceiling" or "Sqrt" or "Log")
             return $"F.{m.Name switch { "Ceiling" => "ceil", "Log" => "ln", _ => m.Name.ToLowerInvariant() }}({Visit(c.Arguments[0])})";
         throw Unsupported(c, $"the method {m.DeclaringType?.Name}.{m.Name}");
+    }
+
+    /// <summary>
+    /// LINQ over a list: <c>m.Items.Select(i =&gt; i.Qty)</c> is <c>_.items.qty</c>; Sum, Max, Min and Count (with or
+    /// without that selector) are F.array_sum/max/min/count; Contains is F.contains; ToList and ToArray change nothing.
+    /// </summary>
+    private string ListCall(MethodCallExpression c)
+    {
+        var m = c.Method;
+        var list = Visit(c.Arguments[0]);
+        string Items() => c.Arguments.Count == 1 ? list : ItemPath(list, c.Arguments[1], c);
+        return (m.Name, c.Arguments.Count) switch
+        {
+            ("Select", 2) => ItemPath(list, c.Arguments[1], c),
+            ("ToList" or "ToArray" or "AsEnumerable", 1) => list,
+            ("Sum", 1 or 2) => $"F.array_sum({Items()})",
+            ("Max", 1 or 2) => $"F.array_max({Items()})",
+            ("Min", 1 or 2) => $"F.array_min({Items()})",
+            ("Count" or "LongCount", 1) => $"F.array_count({list})",
+            ("Contains", 2) => $"F.contains({list}, {Visit(c.Arguments[1])})",
+            _ => throw Unsupported(c, $"Enumerable.{m.Name} with {c.Arguments.Count - 1} argument(s) (lists take Select(i => i.Field), Sum, Max, Min, Count, Contains and ToList)"),
+        };
+    }
+
+    /// <summary>The field path a per-item selector reads (<c>i =&gt; i.Dims.Width</c>), through the list: <c>list.dims.width</c>.</summary>
+    private string ItemPath(string list, Expression selector, Expression at)
+    {
+        if (selector is UnaryExpression { NodeType: ExpressionType.Quote } q) selector = q.Operand;
+        var lambda = selector as LambdaExpression ?? throw Unsupported(at, "a list selector that is not a lambda");
+        var path = new List<string>();
+        var e = lambda.Body;
+        while (true)
+        {
+            if (e is UnaryExpression { NodeType: ExpressionType.Convert } conv) e = conv.Operand;
+            else if (e is MemberExpression { Member: PropertyInfo or FieldInfo } member && member.Expression is not null)
+            {
+                path.Add(schemas.FieldName(member.Member));
+                e = member.Expression;
+            }
+            else break;
+        }
+        if (e != lambda.Parameters[0] || path.Count == 0)
+            throw Unsupported(at, $"the list selector '{lambda}' (a selector reads a field of the item, i => i.Qty or i => i.Dims.Width)");
+        path.Reverse();
+        return $"{list}.{string.Join(".", path)}";
     }
 
     private string SluiceType(Type t, Expression at)

@@ -22,7 +22,8 @@ public class KernelPropertyTests
     private static readonly DataType Schema = Scope.Parse("""
         {"i": "int64?", "j": "int64?", "f": "float64?", "g": "float64?", "s": "string?", "t": "string?", "b": "bytes?",
          "p": "bool?", "q": "bool?", "ts": "timestamp?", "tt": "timestamp?", "d": "date?", "li": "list<int64?>?",
-         "lf": "list<float64?>?", "ls": "list<string?>?", "st?": {"x": "int64?", "y": "string?"}}
+         "lf": "list<float64?>?", "ls": "list<string?>?", "st?": {"x": "int64?", "y": "string?"},
+         "ss?": [{"x": "int64?", "y": "string?"}, null]}
         """, "P");
 
     /// <summary>Every operator, and every catalogue function at least once.</summary>
@@ -57,6 +58,7 @@ public class KernelPropertyTests
         "F.array_count(_.li)", "F.element_at(_.li, _.i % 4)", "F.element_at(_.ls, -1)", "F.array_sum(_.li)", "F.array_sum(_.lf)",
         "F.array_max(_.li)", "F.array_min(_.lf)", "F.array_max(_.ls)", "F.array_min(_.li)", "F.contains(_.li, _.i)", "F.contains(_.ls, _.s)", "F.contains(_.lf, _.f)",
         "_.st.x + 1", "_.st.y", "_.st",
+        "_.ss.x", "_.ss.y", "F.array_sum(_.ss.x)", "F.array_max(_.ss.y)", "F.contains(_.ss.y, _.s)", "F.element_at(_.ss.x, _.i % 3)",
     ];
 
     private static readonly Gen<long> Int64 = Gen.OneOf(
@@ -94,7 +96,8 @@ public class KernelPropertyTests
             Nullable(Nullable(Float64).Array[0, 5].Select(a => (object?[])a)),
             Nullable(Nullable(Text).Array[0, 4].Select(a => (object?[])a)),
             Nullable(Gen.Select(Nullable(Int64), Nullable(Text), (x, y) => new object?[] { x, y }))),
-        (a, b) => new object?[] { a.Item1, a.Item2, a.Item3, a.Item4, a.Item5, a.Item6, a.Item7, a.Item8, b.Item1, b.Item2, b.Item3, b.Item4, b.Item5, b.Item6, b.Item7, b.Item8 });
+        Nullable(Nullable(Gen.Select(Nullable(Int64), Nullable(Text), (x, y) => new object?[] { x, y })).Array[0, 4].Select(a => (object?[])a)),
+        (a, b, c) => new object?[] { a.Item1, a.Item2, a.Item3, a.Item4, a.Item5, a.Item6, a.Item7, a.Item8, b.Item1, b.Item2, b.Item3, b.Item4, b.Item5, b.Item6, b.Item7, b.Item8, c });
 
     private static readonly Gen<object?[][]> Batch = Row.Array[1, 40];
 

@@ -6,7 +6,8 @@ namespace Sluice.Kernels.Tests.Support;
 
 /// <summary>
 /// Compact schemas for tests: a JSON object whose values are type strings ("int64", "string?", "list&lt;int64&gt;")
-/// or nested objects (structs; a trailing '?' on the key makes the struct nullable), or a bare type ("string").
+/// or nested objects (structs; a trailing '?' on the key makes the struct nullable), or one-element arrays of an object
+/// (a list of structs; <c>[{...}, null]</c> lets its items be null), or a bare type ("string").
 /// Enums are declared with <see cref="AddEnum"/> and referenced by name.
 /// </summary>
 internal sealed class TestSchema : ITypeScope
@@ -40,7 +41,8 @@ internal sealed class TestSchema : ITypeScope
             {
                 JsonValueKind.String => Type(p.Value.GetString()!),
                 JsonValueKind.Object => Struct(Pascal(key), p.Value, optional),
-                JsonValueKind.Array => DataType.ListOf(Struct(Pascal(key), p.Value[0], false), optional),
+                JsonValueKind.Array => DataType.ListOf(
+                    Struct(Pascal(key), p.Value[0], p.Value.GetArrayLength() > 1 && p.Value[1].ValueKind == JsonValueKind.Null), optional),
                 _ => throw new ArgumentException($"bad schema entry {p.Name}"),
             };
             fields.Add(new StructField(key, t));

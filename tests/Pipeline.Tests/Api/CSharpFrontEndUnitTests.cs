@@ -96,6 +96,7 @@ public class CSharpFrontEndUnitTests
         null => "-",
         RootExpr => "_",
         FieldExpr f => $"{Ir(f.Target)}.{f.Name}",
+        ListFieldExpr f => $"{Ir(f.Target)}[].{f.Name}:{f.Type}",
         LiteralExpr l => $"lit({l.Type}:{l.Value})",
         UnaryExpr u => $"{u.Op}({Ir(u.Operand)})",
         BinaryExpr b => $"{b.Op}({Ir(b.Left)},{Ir(b.Right)}):{b.Type}",
@@ -140,6 +141,74 @@ public class CSharpFrontEndUnitTests
         e.Errors.Should().Contain(x => x.Code == "SLU224" && x.Feature == "User.user_id" && x.Message.Contains("integer division"));
         e.Errors.Should().Contain(x => x.Code == "SLU224" && x.Feature == "User.full_name" && x.Message.Contains("GetHashCode"));
         e.Errors.Should().OnlyContain(x => x.Location.File.EndsWith("CSharpFrontEndUnitTests.cs", StringComparison.Ordinal) && x.Location.Line > 0);
+    }
+
+    [FeatureClass]
+    public sealed class Cart
+    {
+        [PrimaryKey] public string CartId { get; init; } = "";
+        public long? TotalQty { get; init; }
+        public long? LargestQty { get; init; }
+        public List<string> Skus { get; init; } = [];
+        public bool HasGift { get; init; }
+        public long Lines { get; init; }
+    }
+
+    public sealed record Dims(double Width);
+    public sealed record Item(string Sku, long Qty, Dims Dims);
+    public sealed record CartMessage(string Id, List<Item> Items);
+
+    private const string CartYaml = """
+        features:
+          Cart:
+            cart_id: {type: string, primary: true}
+            total_qty: int64?
+            largest_qty: int64?
+            skus: list<string>
+            has_gift: bool
+            lines: int64
+        messages:
+          Dims: {width: float64}
+          Item: {sku: string, qty: int64, dims: Dims}
+          CartMessage: {id: string, items: list<Item>}
+        sources:
+          carts: {kind: recording, path: carts.jsonl}
+        resolvers:
+          carts:
+            source: carts
+            message_type: CartMessage
+            output_features:
+              Cart.cart_id: _.id
+              Cart.total_qty: F.array_sum(_.items.qty)
+              Cart.largest_qty: F.array_max(_.items.qty)
+              Cart.skus: _.items.sku
+              Cart.has_gift: F.contains(_.items.sku, "GIFT")
+              Cart.lines: F.array_count(_.items)
+        """;
+
+    [Fact]
+    public void LINQ_over_a_list_of_records_lowers_to_fields_through_the_list_as_its_YAML_twin()
+    {
+        var carts = StreamResolver.For<CartMessage>("carts", Recordings.File("carts.jsonl"))
+            .Output(m => new Cart
+            {
+                CartId = m.Id,
+                TotalQty = m.Items.Sum(i => i.Qty),
+                LargestQty = m.Items.Select(i => i.Qty).Max(),
+                Skus = m.Items.Select(i => i.Sku).ToList(),
+                HasGift = m.Items.Select(i => i.Sku).Contains("GIFT"),
+                Lines = m.Items.Count,
+            });
+        var fromYaml = DefinitionCompiler.CompileText(CartYaml, "sluice.yaml", TestDefinitions.Connectors, out var errors, _ => null);
+        errors.Should().BeEmpty();
+        var plan = PlanText(StreamResolver.Compile(TestDefinitions.Connectors, carts).Resolvers.Single());
+        plan.Should().Be(PlanText(fromYaml!.Resolvers.Single()));
+        plan.Should().Contain("output cart.total_qty = array_sum(_.items[].qty:list<int64>):int64?");
+
+        var widths = StreamResolver.For<CartMessage>("widths", Recordings.File("carts.jsonl"))
+            .Output(m => new Cart { CartId = m.Id, Skus = m.Items.Select(i => i.Dims.Width.ToString()).ToList() });
+        var e = ((Func<CompiledDefinitions>)(() => StreamResolver.Compile(TestDefinitions.Connectors, widths))).Should().Throw<DefinitionException>().Which;
+        e.Errors.Should().Contain(x => x.Code == "SLU224" && x.Feature == "Cart.skus" && x.Message.Contains("a selector reads a field of the item"));
     }
 
     public sealed record Loose(long Id, string Name, object Payload);
