@@ -16,6 +16,7 @@ namespace Sluice.TestSupport;
 /// A loopback Pub/Sub server (gRPC over plain-text HTTP/2 on a free port) implementing what publishers and streaming
 /// subscribers use: topics, subscriptions, Publish, StreamingPull (flow control, acks, deadline changes), Acknowledge
 /// and Pull. A message not acknowledged before its deadline, or in flight on a stream that closes, is delivered again.
+/// Tests can close the open streams (<see cref="State.CloseStreams"/>) and see every call's token and every ack.
 /// </summary>
 internal sealed class LoopbackPubSub : IAsyncDisposable
 {
@@ -86,6 +87,44 @@ internal sealed class LoopbackPubSub : IAsyncDisposable
         public readonly ConcurrentDictionary<string, Subscription> Subscriptions = new();
         public readonly ConcurrentDictionary<string, List<PubsubMessage>> Published = new();
         private long _ids;
+        private readonly ConcurrentDictionary<CancellationTokenSource, bool> _streams = new();
+        private StatusCode? _closeWith;
+
+        /// <summary>StreamingPull calls opened so far.</summary>
+        public int StreamsOpened;
+        /// <summary>How often each ack id was acknowledged (on a stream or by the unary call): 1 each, or something was acknowledged twice.</summary>
+        public readonly ConcurrentDictionary<string, int> AckCounts = new();
+        /// <summary>The Authorization header of every call that read or acknowledged, in arrival order.</summary>
+        public readonly ConcurrentQueue<string> Authorizations = new();
+
+        /// <summary>Ends every open StreamingPull call: normally (the server closed the stream) or with <paramref name="status"/>.</summary>
+        public void CloseStreams(StatusCode? status = null)
+        {
+            _closeWith = status;
+            foreach (var stream in _streams.Keys) stream.Cancel();
+        }
+
+        internal void Opened(CancellationTokenSource stream)
+        {
+            Interlocked.Increment(ref StreamsOpened);
+            _streams[stream] = true;
+        }
+
+        internal StatusCode? Closed(CancellationTokenSource stream)
+        {
+            _streams.TryRemove(stream, out _);
+            return stream.IsCancellationRequested ? _closeWith : null;
+        }
+
+        /// <summary>Ack id -> the flow-control count of the stream that delivered it (an ack on any call releases it).</summary>
+        internal readonly ConcurrentDictionary<string, System.Runtime.CompilerServices.StrongBox<int>> Leases = new();
+
+        internal void Acknowledge(Subscription s, string ackId)
+        {
+            s.Outstanding.TryRemove(ackId, out _);
+            if (Leases.TryRemove(ackId, out var stream)) Interlocked.Decrement(ref stream.Value);
+            AckCounts.AddOrUpdate(ackId, 1, (_, n) => n + 1);
+        }
 
         public void CreateTopic(string name) => Topics.TryAdd(name, []);
 
@@ -144,8 +183,9 @@ internal sealed class LoopbackPubSub : IAsyncDisposable
 
         public override Task<Empty> Acknowledge(AcknowledgeRequest request, ServerCallContext context)
         {
+            state.Authorizations.Enqueue(context.RequestHeaders.GetValue("authorization") ?? "");
             var s = state.Subscriptions[request.Subscription];
-            foreach (var id in request.AckIds) s.Outstanding.TryRemove(id, out _);
+            foreach (var id in request.AckIds) state.Acknowledge(s, id);
             return Task.FromResult(new Empty());
         }
 
@@ -181,6 +221,7 @@ internal sealed class LoopbackPubSub : IAsyncDisposable
 
         public override async Task StreamingPull(IAsyncStreamReader<StreamingPullRequest> requestStream, IServerStreamWriter<StreamingPullResponse> responseStream, ServerCallContext context)
         {
+            state.Authorizations.Enqueue(context.RequestHeaders.GetValue("authorization") ?? "");
             if (!await requestStream.MoveNext()) return;
             var first = requestStream.Current;
             var s = state.Subscriptions.TryGetValue(first.Subscription, out var found) ? found
@@ -188,33 +229,36 @@ internal sealed class LoopbackPubSub : IAsyncDisposable
             int deadline = Math.Max(10, first.StreamAckDeadlineSeconds);
             long max = first.MaxOutstandingMessages > 0 ? first.MaxOutstandingMessages : 1000;
             var mine = new ConcurrentDictionary<string, bool>();
-            int flowing = 0; // delivered on this stream and not acknowledged through it: what flow control counts
+            var flowing = new System.Runtime.CompilerServices.StrongBox<int>(); // delivered on this stream and not acknowledged: what flow control counts
             void Apply(StreamingPullRequest r)
             {
                 foreach (var id in r.AckIds)
                 {
-                    s.Outstanding.TryRemove(id, out _);
-                    if (mine.TryRemove(id, out _)) Interlocked.Decrement(ref flowing);
+                    state.Acknowledge(s, id);
                 }
                 for (int i = 0; i < r.ModifyDeadlineAckIds.Count; i++) Modify(s, r.ModifyDeadlineAckIds[i], r.ModifyDeadlineSeconds[i]);
             }
             Apply(first);
+            using var closing = new CancellationTokenSource();
+            // The reader must have stopped before the handler returns: Kestrel reuses the request's stream objects.
             var reader = Task.Run(async () =>
             {
-                try { while (await requestStream.MoveNext()) Apply(requestStream.Current); }
+                try { while (await requestStream.MoveNext(closing.Token)) Apply(requestStream.Current); }
                 catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException) { }
             });
+            state.Opened(closing);
             try
             {
-                while (!context.CancellationToken.IsCancellationRequested && !reader.IsCompleted)
+                while (!context.CancellationToken.IsCancellationRequested && !reader.IsCompleted && !closing.IsCancellationRequested)
                 {
                     s.Expire();
                     var response = new StreamingPullResponse();
-                    while (Volatile.Read(ref flowing) < max && response.ReceivedMessages.Count < 500 && s.Pending.TryDequeue(out var m))
+                    while (Volatile.Read(ref flowing.Value) < max && response.ReceivedMessages.Count < 500 && s.Pending.TryDequeue(out var m))
                     {
                         var received = Deliver(s, m, deadline);
                         mine[received.AckId] = true;
-                        Interlocked.Increment(ref flowing);
+                        state.Leases[received.AckId] = flowing;
+                        Interlocked.Increment(ref flowing.Value);
                         response.ReceivedMessages.Add(received);
                     }
                     if (response.ReceivedMessages.Count > 0) await responseStream.WriteAsync(response);
@@ -229,6 +273,10 @@ internal sealed class LoopbackPubSub : IAsyncDisposable
                 foreach (var id in mine.Keys)
                     if (s.Outstanding.TryGetValue(id, out var o)) s.Outstanding[id] = (o.Message, DateTime.UtcNow.AddSeconds(2));
             }
+            var closedWith = state.Closed(closing);
+            await closing.CancelAsync();
+            await reader;
+            if (closedWith is { } status) throw new RpcException(new Status(status, "closed by the test"));
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Google.Cloud.PubSub.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
 using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Contracts;
@@ -28,24 +29,32 @@ public sealed record PubSubSourceOptions
 /// <summary>
 /// Reads one Pub/Sub subscription for one resolver with StreamingPull: flow control by outstanding messages, attributes
 /// as headers (so header filters apply), publish time as the timestamp, ordering key as the key. A message is
-/// acknowledged only once every target acknowledged it (<see cref="Acknowledged"/>); until then its ack deadline is
-/// extended, and anything not acknowledged (a crash, a stop) is redelivered by Pub/Sub. Positions are
-/// <c>subscription/0/offset</c>, offsets counted per run; each message also carries its Pub/Sub message id as header
-/// <c>sluice-message-id</c>, which deduplication uses, so that a redelivery is processed again, not dropped.
+/// acknowledged only once every target acknowledged it (<see cref="Acknowledged"/>), by unary Acknowledge calls that
+/// are retried, each ack id once; until then its ack deadline is extended, and anything not acknowledged (a crash, a
+/// stop) is redelivered by Pub/Sub. A stream the server closes or that fails with UNAVAILABLE, DEADLINE_EXCEEDED,
+/// INTERNAL, ABORTED or RESOURCE_EXHAUSTED is reopened with jittered backoff; what the old stream delivered stays
+/// leased and is acknowledged as usual. Positions are <c>subscription/0/offset</c>, offsets counted per run; each
+/// message also carries its Pub/Sub message id as header <c>sluice-message-id</c>, which deduplication uses, so that a
+/// redelivery is processed again, not dropped.
 /// </summary>
 internal sealed class PubSubSource : IMessageSource
 {
+    /// <summary>Ack ids per Acknowledge or ModifyAckDeadline call (Pub/Sub takes requests up to 512 KB).</summary>
+    private const int IdsPerCall = 2_500;
+
     private readonly ResolverPlan _plan;
     private readonly PubSubSourceOptions _options;
     private readonly SourceContext _context;
     private readonly GrpcChannel _channel;
+    private readonly Subscriber.SubscriberClient _client;
     private readonly string _subscription, _name;
     private readonly Channel<MessageBatch> _out = Channel.CreateBounded<MessageBatch>(4);
+    private readonly Channel<List<string>> _acks = Channel.CreateUnbounded<List<string>>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SortedDictionary<long, string> _inFlight = []; // offset -> ack id
     private readonly Lock _lock = new();
-    private readonly SemaphoreSlim _write = new(1, 1);
-    private AsyncDuplexStreamingCall<StreamingPullRequest, StreamingPullResponse>? _call;
-    private long _next, _acknowledged;
+    private readonly ILogger _log = SluiceLog.For("Sluice.PubSub");
+    private readonly Task _acker;
+    private long _next, _acknowledged, _reopened;
     private DateTime _lastMessage = DateTime.UtcNow;
 
     private readonly SluiceHealth.Component _health;
@@ -66,34 +75,20 @@ internal sealed class PubSubSource : IMessageSource
         _name = PubSubChannels.Option(plan.Source, "subscription_id");
         _subscription = $"projects/{PubSubChannels.Option(plan.Source, "project_id")}/subscriptions/{_name}";
         _channel = PubSubChannels.For(plan.Source);
+        _client = new Subscriber.SubscriberClient(_channel);
+        _acker = Task.Run(AcknowledgeAsync);
     }
 
     /// <summary>Messages acknowledged to Pub/Sub so far.</summary>
     public long AcknowledgedCount => Interlocked.Read(ref _acknowledged);
 
+    /// <summary>How many times the stream was reopened after the server closed it or it failed.</summary>
+    public long Reopened => Interlocked.Read(ref _reopened);
+
     /// <summary>The subscription's messages as batches, until <paramref name="stop"/> or idle exit.</summary>
     public async IAsyncEnumerable<SourceEvent> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken stop)
     {
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var client = new Subscriber.SubscriberClient(_channel);
-        _call = client.StreamingPull(cancellationToken: reading.Token);
-        try
-        {
-            await _call.RequestStream.WriteAsync(new StreamingPullRequest
-            {
-                Subscription = _subscription,
-                StreamAckDeadlineSeconds = (int)_options.AckDeadline.TotalSeconds,
-                MaxOutstandingMessages = _options.MaxOutstandingMessages,
-                ClientId = Guid.NewGuid().ToString("N"),
-            }, stop);
-            _health.Ready();
-        }
-        catch (Exception e) when (stop.IsCancellationRequested && e is RpcException or OperationCanceledException)
-        {
-            _out.Writer.TryComplete(); // stopped while the stream opened: nothing was read
-        }
-        if (stop.IsCancellationRequested) yield break;
-        _lastMessage = DateTime.UtcNow; // idleness counts from the open stream
         var pump = Task.Run(() => PumpAsync(reading.Token), CancellationToken.None);
         var keepAlive = Task.Run(() => ExtendAsync(reading.Token), CancellationToken.None);
         await foreach (var batch in _out.Reader.ReadAllAsync(CancellationToken.None)) yield return SourceEvent.Of(batch);
@@ -103,8 +98,17 @@ internal sealed class PubSubSource : IMessageSource
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled) { }
     }
 
+    /// <summary>Status codes after which a stream is reopened (Google's client libraries retry the same ones).</summary>
+    internal static bool Reopens(StatusCode code) =>
+        code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Aborted or StatusCode.ResourceExhausted;
+
+    /// <summary>Full-jitter exponential backoff: up to 100 ms, 200 ms, ... capped at 10 s.</summary>
+    internal static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * Math.Min(10_000, 100 * Math.Pow(2, Math.Min(attempt, 10))));
+
     private async Task PumpAsync(CancellationToken ct)
     {
+        var b = new MessageBatch.Builder();
         try
         {
             var idle = Task.Run(async () =>
@@ -112,7 +116,7 @@ internal sealed class PubSubSource : IMessageSource
                 while (_context.IdleExit is { } limit && !ct.IsCancellationRequested)
                 {
                     await Task.Delay(100, ct);
-                    // What is in flight is acknowledged as the graph drains (by the unary Acknowledge once the stream is closed).
+                    // What is in flight is acknowledged as the graph drains.
                     // Before the first message a subscription gets some grace: a fresh stream can take a moment to deliver.
                     if (DateTime.UtcNow - _lastMessage > (_next == 0 ? TimeSpan.FromTicks(Math.Max(limit.Ticks, TimeSpan.FromSeconds(5).Ticks)) : limit))
                     {
@@ -121,42 +125,55 @@ internal sealed class PubSubSource : IMessageSource
                     }
                 }
             }, CancellationToken.None);
-            // Responses (up to a few hundred messages each) are gathered into batches of 4096, or fewer when the
-            // stream pauses for 10 ms: the graph's cost is per batch.
-            var stream = _call!.ResponseStream;
-            var b = new MessageBatch.Builder();
-            while (true)
+            for (int attempt = 0; !ct.IsCancellationRequested; attempt++)
             {
-                var next = stream.MoveNext(ct);
-                if (!next.IsCompleted && b.Length > 0 && await Task.WhenAny(next, Task.Delay(10, ct)) != next)
+                string ended;
+                try
                 {
-                    await _out.Writer.WriteAsync(b.Build(), ct);
-                    b = new MessageBatch.Builder();
-                }
-                if (!await next) break;
-                var response = stream.Current;
-                if (response.ReceivedMessages.Count == 0) continue;
-                _lastMessage = DateTime.UtcNow;
-                lock (_lock)
-                {
-                    foreach (var r in response.ReceivedMessages)
+                    using var call = await OpenAsync(ct);
+                    if (_next == 0) _lastMessage = DateTime.UtcNow; // idleness counts from the open stream
+                    // Responses (up to a few hundred messages each) are gathered into batches of 4096, or fewer when the
+                    // stream pauses for 10 ms: the graph's cost is per batch.
+                    var stream = call.ResponseStream;
+                    while (true)
                     {
-                        long offset = _next++;
-                        _inFlight[offset] = r.AckId;
-                        var m = r.Message;
-                        long ts = m.PublishTime is { } t ? t.Seconds * 1_000_000 + t.Nanos / 1000 : 0;
-                        var headers = m.Attributes.Select(a => KeyValuePair.Create(a.Key, System.Text.Encoding.UTF8.GetBytes(a.Value))).ToList();
-                        headers.Add(KeyValuePair.Create(MessageBatch.MessageIdHeader, System.Text.Encoding.UTF8.GetBytes(m.MessageId)));
-                        b.Append(_name, 0, offset, ts, m.OrderingKey.Length == 0 ? null : System.Text.Encoding.UTF8.GetBytes(m.OrderingKey), m.Data.ToByteArray(), headers);
+                        var next = stream.MoveNext(ct);
+                        if (!next.IsCompleted && b.Length > 0 && await Task.WhenAny(next, Task.Delay(10, ct)) != next)
+                        {
+                            await _out.Writer.WriteAsync(b.Build(), ct);
+                            b = new MessageBatch.Builder();
+                        }
+                        if (!await next) break;
+                        var response = stream.Current;
+                        if (response.ReceivedMessages.Count == 0) continue;
+                        attempt = 0;
+                        _lastMessage = DateTime.UtcNow;
+                        Append(b, response);
+                        if (b.Length >= 4096)
+                        {
+                            await _out.Writer.WriteAsync(b.Build(), ct);
+                            b = new MessageBatch.Builder();
+                        }
                     }
+                    ended = "the server closed the stream";
                 }
-                if (b.Length >= 4096)
+                catch (RpcException e) when (!ct.IsCancellationRequested && Reopens(e.StatusCode))
+                {
+                    ended = $"{e.StatusCode}: {e.Status.Detail}";
+                }
+                // What the closed stream delivered flows on (and is acknowledged as usual) while the next one opens.
+                if (b.Length > 0)
                 {
                     await _out.Writer.WriteAsync(b.Build(), ct);
                     b = new MessageBatch.Builder();
                 }
+                var wait = Backoff(attempt);
+                _health.NotReadyBecause($"reopening the stream ({ended})");
+                _log.LogWarning("source {Source} ({Resolver}): Pub/Sub subscription {Subscription}: {Reason}; reopening the stream in {Delay} ms",
+                    _plan.Source.Name, _plan.Name, _subscription, ended, (int)wait.TotalMilliseconds);
+                Interlocked.Increment(ref _reopened);
+                await Task.Delay(wait, ct);
             }
-            if (b.Length > 0) await _out.Writer.WriteAsync(b.Build(), ct);
             _out.Writer.TryComplete();
         }
         catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or RpcException)
@@ -169,27 +186,74 @@ internal sealed class PubSubSource : IMessageSource
         }
     }
 
+    /// <summary>Opens a stream; the messages a closed stream left in flight are leased again on it at once.</summary>
+    private async Task<AsyncDuplexStreamingCall<StreamingPullRequest, StreamingPullResponse>> OpenAsync(CancellationToken ct)
+    {
+        var call = _client.StreamingPull(cancellationToken: ct);
+        try
+        {
+            var first = new StreamingPullRequest
+            {
+                Subscription = _subscription,
+                StreamAckDeadlineSeconds = (int)_options.AckDeadline.TotalSeconds,
+                MaxOutstandingMessages = _options.MaxOutstandingMessages,
+                ClientId = Guid.NewGuid().ToString("N"),
+            };
+            await call.RequestStream.WriteAsync(first, ct);
+            _health.Ready();
+            await ExtendInFlightAsync(ct);
+            return call;
+        }
+        catch
+        {
+            call.Dispose();
+            throw;
+        }
+    }
+
+    private void Append(MessageBatch.Builder b, StreamingPullResponse response)
+    {
+        lock (_lock)
+        {
+            foreach (var r in response.ReceivedMessages)
+            {
+                long offset = _next++;
+                _inFlight[offset] = r.AckId;
+                var m = r.Message;
+                long ts = m.PublishTime is { } t ? t.Seconds * 1_000_000 + t.Nanos / 1000 : 0;
+                var headers = m.Attributes.Select(a => KeyValuePair.Create(a.Key, System.Text.Encoding.UTF8.GetBytes(a.Value))).ToList();
+                headers.Add(KeyValuePair.Create(MessageBatch.MessageIdHeader, System.Text.Encoding.UTF8.GetBytes(m.MessageId)));
+                b.Append(_name, 0, offset, ts, m.OrderingKey.Length == 0 ? null : System.Text.Encoding.UTF8.GetBytes(m.OrderingKey), m.Data.ToByteArray(), headers);
+            }
+        }
+    }
+
     /// <summary>Extends the deadline of every message in flight every third of the ack deadline.</summary>
     private async Task ExtendAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
             await Task.Delay(_options.AckDeadline / 3, ct);
-            string[] ids;
-            lock (_lock) ids = [.. _inFlight.Values];
-            if (ids.Length == 0) continue;
-            var request = new StreamingPullRequest();
-            request.ModifyDeadlineAckIds.AddRange(ids);
-            request.ModifyDeadlineSeconds.AddRange(ids.Select(_ => (int)_options.AckDeadline.TotalSeconds));
-            await SendAsync(request, ct);
+            await ExtendInFlightAsync(ct);
         }
     }
 
-    private async Task SendAsync(StreamingPullRequest request, CancellationToken ct)
+    private async Task ExtendInFlightAsync(CancellationToken ct)
     {
-        await _write.WaitAsync(ct);
-        try { await _call!.RequestStream.WriteAsync(request, ct); }
-        finally { _write.Release(); }
+        string[] ids;
+        lock (_lock) ids = [.. _inFlight.Values];
+        foreach (var chunk in ids.Chunk(IdsPerCall))
+        {
+            var request = new ModifyAckDeadlineRequest { Subscription = _subscription, AckDeadlineSeconds = (int)_options.AckDeadline.TotalSeconds };
+            request.AckIds.AddRange(chunk);
+            try { await _client.ModifyAckDeadlineAsync(request, cancellationToken: ct); }
+            catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
+            {
+                // The next round tries again; a message whose lease ran out meanwhile is delivered again (at least once).
+                _log.LogWarning("source {Source} ({Resolver}): could not extend the ack deadline of {Count} messages: {Reason}",
+                    _plan.Source.Name, _plan.Name, chunk.Length, e.Status.Detail);
+            }
+        }
     }
 
     /// <inheritdoc/>
@@ -201,60 +265,68 @@ internal sealed class PubSubSource : IMessageSource
     /// <inheritdoc/>
     public Exception? Fault => null;
 
-    /// <summary>Called by the graph as the acknowledged prefix advances: acknowledges those messages to Pub/Sub.</summary>
+    /// <summary>Called by the graph as the acknowledged prefix advances: queues those messages' ack ids, each once.</summary>
     public void Acknowledged(string topic, int partition, long next)
     {
-        if (topic != _name || _call is null) return;
-        var request = new StreamingPullRequest();
+        if (topic != _name) return;
+        var ids = new List<string>();
         lock (_lock)
         {
-            foreach (var offset in _inFlight.Keys.TakeWhile(o => o < next).ToList())
+            while (_inFlight.Count > 0 && _inFlight.First() is var (offset, ackId) && offset < next)
             {
-                request.AckIds.Add(_inFlight[offset]);
+                ids.Add(ackId);
                 _inFlight.Remove(offset);
             }
         }
-        if (request.AckIds.Count == 0) return;
-        try
+        if (ids.Count > 0) _acks.Writer.TryWrite(ids);
+    }
+
+    /// <summary>
+    /// Sends the queued acks with unary Acknowledge calls (they answer, unlike acks written on the stream, so none is
+    /// lost with a stream that closes), retrying transient failures; each ack id is sent until it is acknowledged once.
+    /// </summary>
+    private async Task AcknowledgeAsync()
+    {
+        var pending = new List<string>();
+        while (await _acks.Reader.WaitToReadAsync())
         {
-            SendAsync(request, CancellationToken.None).GetAwaiter().GetResult();
-            Interlocked.Add(ref _acknowledged, request.AckIds.Count);
-        }
-        catch (Exception e) when (e is RpcException or InvalidOperationException or ObjectDisposedException)
-        {
-            // The stream is gone (stopping): Pub/Sub redelivers what was not acknowledged; at least once either way.
-            _ = new SubscriberAcks(_channel, _subscription).TryAcknowledge(request.AckIds, ref _acknowledged);
+            while (pending.Count < IdsPerCall && _acks.Reader.TryRead(out var ids)) pending.AddRange(ids);
+            foreach (var chunk in pending.Chunk(IdsPerCall))
+            {
+                var request = new AcknowledgeRequest { Subscription = _subscription };
+                request.AckIds.AddRange(chunk);
+                for (int attempt = 0; ; attempt++)
+                {
+                    try
+                    {
+                        await _client.AcknowledgeAsync(request);
+                        Interlocked.Add(ref _acknowledged, chunk.Length);
+                        break;
+                    }
+                    catch (RpcException e) when (Reopens(e.StatusCode) && attempt < 8)
+                    {
+                        await Task.Delay(Backoff(attempt));
+                    }
+                    catch (RpcException e)
+                    {
+                        _log.LogWarning("source {Source} ({Resolver}): could not acknowledge {Count} messages ({Reason}); Pub/Sub delivers them again",
+                            _plan.Source.Name, _plan.Name, chunk.Length, e.Status.Detail);
+                        break;
+                    }
+                }
+            }
+            pending.Clear();
         }
     }
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        // The acks the graph gave while it drained go out before the channel closes.
+        _acks.Writer.TryComplete();
+        await _acker.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(_ => { }, TaskScheduler.Default);
         _outstanding.Dispose();
         _health.Dispose();
-        _call?.Dispose();
         _channel.Dispose();
-        _write.Dispose();
-        await Task.CompletedTask;
-    }
-}
-
-/// <summary>Acknowledges with the unary Acknowledge call when the streaming pull is gone (its final acks as a run stops).</summary>
-internal sealed class SubscriberAcks(GrpcChannel channel, string subscription)
-{
-    public bool TryAcknowledge(IEnumerable<string> ackIds, ref long acknowledged)
-    {
-        try
-        {
-            var request = new AcknowledgeRequest { Subscription = subscription };
-            request.AckIds.AddRange(ackIds);
-            new Subscriber.SubscriberClient(channel).Acknowledge(request);
-            Interlocked.Add(ref acknowledged, request.AckIds.Count);
-            return true;
-        }
-        catch (RpcException)
-        {
-            return false;
-        }
     }
 }

@@ -1,10 +1,12 @@
 using FluentAssertions;
+using Sluice.TestSupport;
 
 namespace Sluice.Cli.Tests.PubSub;
 
 /// <summary>
 /// A Pub/Sub source with no credentials (no emulator, no token, no credentials file) or a credentials file that is not
-/// there: the run stops at start with one line naming the source, exit 2 (it was an unhandled exception, exit 134).
+/// there, or one that is not a credential, and no application default credentials: the run stops at start with one
+/// line naming the source, exit 2 (it was an unhandled exception, exit 134).
 /// </summary>
 public sealed class PubSubCredentialsUnitTests : IDisposable
 {
@@ -13,10 +15,12 @@ public sealed class PubSubCredentialsUnitTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Theory]
-    [InlineData("", "no credentials: set PUBSUB_EMULATOR_HOST")]
+    [InlineData("", "no credentials: set credentials (a service-account key file), GOOGLE_APPLICATION_CREDENTIALS")]
     [InlineData(", credentials: /nonexistent/token", "the credentials file '/nonexistent/token' does not exist")]
+    [InlineData(", credentials: not-a-key.json", "the credentials file 'not-a-key.json' is not a credential Google.Apis.Auth reads")]
     public async Task Missing_credentials_are_one_line_at_start(string options, string says)
     {
+        File.WriteAllText(Path.Combine(_dir, "not-a-key.json"), """{"type": "service_account", "client_email": "x@y"}""");
         var defs = Path.Combine(_dir, "sluice.yaml");
         File.WriteAllText(defs, $$"""
             features:
@@ -32,7 +36,12 @@ public sealed class PubSubCredentialsUnitTests : IDisposable
                 output_features: {User.user_id: _.id, User.full_name: _.name}
             """);
         using var run = SluiceProcess.Start(_dir, ["run", defs, "--online", "sqlite:" + Path.Combine(_dir, "online.db"), "--offline", Path.Combine(_dir, "offline")],
-            new Dictionary<string, string> { ["PUBSUB_EMULATOR_HOST"] = "", ["GOOGLE_OAUTH_ACCESS_TOKEN"] = "" });
+            new Dictionary<string, string>
+            {
+                ["PUBSUB_EMULATOR_HOST"] = "", ["GOOGLE_OAUTH_ACCESS_TOKEN"] = "", ["GOOGLE_APPLICATION_CREDENTIALS"] = "",
+                // No gcloud ADC file (it lives under HOME) and no metadata server (nothing listens on that loopback port).
+                ["HOME"] = _dir, ["CLOUDSDK_CONFIG"] = Path.Combine(_dir, "gcloud"), ["GCE_METADATA_HOST"] = $"127.0.0.1:{LoopbackPort.Free()}",
+            });
         var (code, _, err) = await SluiceProcess.ExitAsync(run, TimeSpan.FromSeconds(60));
         code.Should().Be(2, err);
         err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("error:", StringComparison.Ordinal)).Should().ContainSingle()

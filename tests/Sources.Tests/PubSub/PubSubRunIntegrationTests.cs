@@ -121,6 +121,40 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Streams_the_server_closes_or_fails_are_reopened_without_losing_or_acknowledging_twice()
+    {
+        Setup();
+        const int Total = 6000;
+        Publish(Enumerable.Range(1, Total).Select(i => (JsonSerializer.Serialize(new { id = i, name = $"user {i}" }), "User")));
+        var subscription = _server.Data.Subscriptions["projects/p/subscriptions/users-sub"];
+        int closed = 0;
+        using var running = new CancellationTokenSource();
+        var closer = Task.Run(async () =>
+        {
+            // Mid-run the server ends the stream cleanly once, then fails it with UNAVAILABLE, then with DEADLINE_EXCEEDED.
+            foreach (var (after, status) in new (int, Grpc.Core.StatusCode?)[] { (1000, null), (2500, Grpc.Core.StatusCode.Unavailable), (4000, Grpc.Core.StatusCode.DeadlineExceeded) })
+            {
+                while (Volatile.Read(ref subscription.Deliveries) < after) await Task.Delay(5, running.Token);
+                _server.Data.CloseStreams(status);
+                closed++;
+            }
+        });
+        // Acks wait for offline files, which close every 200 ms here: flow control lets the next 1000 out soon after.
+        var counts = await Run(5, new PubSubSourceOptions { MaxOutstandingMessages = 1000, DurableWithin = TimeSpan.FromMilliseconds(200) }).WaitAsync(TimeSpan.FromMinutes(2));
+        await running.CancelAsync();
+        await closer.ContinueWith(_ => { }, TaskScheduler.Default);
+
+        closed.Should().Be(3, $"written {counts["users_from_pubsub"].Written}, deliveries {subscription.Deliveries}, closer {closer.Status}, acked {_server.Data.AckCounts.Count}, outstanding {subscription.Outstanding.Count}, pending {subscription.Pending.Count}, streams {_server.Data.StreamsOpened}");
+        _server.Data.StreamsOpened.Should().BeGreaterThanOrEqualTo(4, "each closed stream was reopened");
+        (subscription.Pending.Count, subscription.Outstanding.Count).Should().Be((0, 0), "every message was delivered and acknowledged: nothing lost");
+        _server.Data.AckCounts.Should().HaveCountGreaterThanOrEqualTo(Total).And.OnlyContain(a => a.Value == 1, "no ack id is acknowledged twice");
+        counts["users_from_pubsub"].Written.Should().BeGreaterThanOrEqualTo(Total);
+        counts["users_from_pubsub"].Duplicate.Should().Be(0);
+        for (long id = 1; id <= Total; id += 97) (await Online(id)).Should().NotBeNull($"user {id} was written");
+        (await Online(Total)).Should().NotBeNull();
+    }
+
+    [Fact]
     public async Task Messages_published_by_the_official_Node_client_are_read_with_their_attributes()
     {
         Setup();
