@@ -6,6 +6,8 @@ using System.Text.Json.Nodes;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using Amazon.Runtime.Internal.Auth;
+using Polly;
+using Polly.Retry;
 using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Definitions;
 
@@ -22,12 +24,14 @@ internal sealed record KinesisShard(string ShardId, string? ParentShardId, strin
 internal sealed record KinesisRecord(string SequenceNumber, byte[] Data, string PartitionKey, DateTime ApproximateArrivalTimestamp);
 
 /// <summary>A Kinesis error response (<c>__type</c> and message).</summary>
-internal sealed class KinesisException(string type, string message) : Exception($"{type}: {message}")
+internal sealed class KinesisException(string type, string message, bool serverError = false) : Exception($"{type}: {message}")
 {
     /// <summary>The service's error type, e.g. <c>ResourceNotFoundException</c>.</summary>
     public string Type { get; } = type;
     /// <summary>Whether the request was throttled (retried with backoff).</summary>
     public bool Throttled => Type.Contains("ProvisionedThroughputExceeded", StringComparison.Ordinal) || Type.Contains("LimitExceeded", StringComparison.Ordinal);
+    /// <summary>Whether a retry may succeed: throttling or a 5xx answer.</summary>
+    public bool Transient => Throttled || serverError;
 }
 
 /// <summary>
@@ -98,37 +102,33 @@ internal sealed class KinesisClient : IDisposable
         }
     }
 
+    /// <summary>Throttling, a 5xx and a failed connection: up to 8 retries, jittered exponential backoff from 100 ms, at most 5 s apart.</summary>
+    private static readonly ResiliencePipeline Retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+    {
+        ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<KinesisException>(e => e.Transient),
+        MaxRetryAttempts = 8,
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+        Delay = TimeSpan.FromMilliseconds(100),
+        MaxDelay = TimeSpan.FromSeconds(5),
+    }).Build();
+
     public async Task<JsonNode?> CallAsync(string action, JsonObject body, CancellationToken ct)
     {
         var payload = Encoding.UTF8.GetBytes(body.ToJsonString());
-        for (int attempt = 0; ; attempt++)
+        return await Retry.ExecuteAsync(async token =>
         {
-            // Throttling, a 5xx and a failed connection are retried with jittered exponential backoff (up to 8 times).
-            var backoff = TimeSpan.FromMilliseconds(Random.Shared.Next(50, Math.Min(5000, 100 << attempt) + 1));
             using var request = Sign(action, payload, await _credentials.GetCredentialsAsync().ConfigureAwait(false));
-            HttpResponseMessage response;
-            try
-            {
-                response = await _http.SendAsync(request, ct).ConfigureAwait(false);
-            }
-            catch (HttpRequestException) when (attempt < 8)
-            {
-                await Task.Delay(backoff, ct).ConfigureAwait(false);
-                continue;
-            }
-            using (response)
-            {
-                var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-                if (response.IsSuccessStatusCode) return text.Length == 0 ? null : JsonNode.Parse(text);
-                JsonNode? error = null;
-                try { error = JsonNode.Parse(text.Length == 0 ? "{}" : text); }
-                catch (System.Text.Json.JsonException) { } // an HTML error page from a proxy
-                var type = error?["__type"]?.GetValue<string>() ?? response.StatusCode.ToString();
-                var e = new KinesisException(type[(type.LastIndexOf('#') + 1)..], error?["message"]?.GetValue<string>() ?? error?["Message"]?.GetValue<string>() ?? text);
-                if (!(e.Throttled || (int)response.StatusCode >= 500) || attempt >= 8) throw e;
-            }
-            await Task.Delay(backoff, ct).ConfigureAwait(false);
-        }
+            using var response = await _http.SendAsync(request, token).ConfigureAwait(false);
+            var text = await response.Content.ReadAsStringAsync(token).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode) return text.Length == 0 ? null : JsonNode.Parse(text);
+            JsonNode? error = null;
+            try { error = JsonNode.Parse(text.Length == 0 ? "{}" : text); }
+            catch (System.Text.Json.JsonException) { } // an HTML error page from a proxy
+            var type = error?["__type"]?.GetValue<string>() ?? response.StatusCode.ToString();
+            throw new KinesisException(type[(type.LastIndexOf('#') + 1)..], error?["message"]?.GetValue<string>() ?? error?["Message"]?.GetValue<string>() ?? text,
+                serverError: (int)response.StatusCode >= 500);
+        }, ct).ConfigureAwait(false);
     }
 
     /// <summary>A SigV4-signed request; temporary credentials add their session token as X-Amz-Security-Token (signed).</summary>
@@ -203,22 +203,21 @@ internal sealed class KinesisClient : IDisposable
         return (records, r?["NextShardIterator"]?.GetValue<string>(), r?["MillisBehindLatest"]?.GetValue<long>() ?? 0);
     }
 
-    /// <summary>Puts records (up to 500 per call), retrying the ones the service refused until all are in.</summary>
+    /// <summary>Puts records (up to 500 per call), retrying the ones the service refused (with the same backoff) until all are in.</summary>
     public async Task PutRecordsAsync(string stream, IReadOnlyList<(byte[] Data, string PartitionKey)> records, CancellationToken ct)
     {
         for (int start = 0; start < records.Count; start += 500)
         {
             var pending = records.Skip(start).Take(500).ToList();
-            for (int attempt = 0; pending.Count > 0; attempt++)
+            await Retry.ExecuteAsync(async token =>
             {
                 var entries = new JsonArray(pending.Select(p => (JsonNode)new JsonObject { ["Data"] = Convert.ToBase64String(p.Data), ["PartitionKey"] = p.PartitionKey }).ToArray());
-                var r = await CallAsync("PutRecords", new JsonObject { ["StreamName"] = stream, ["Records"] = entries }, ct).ConfigureAwait(false);
-                if ((r?["FailedRecordCount"]?.GetValue<int>() ?? 0) == 0) break;
+                var r = await CallAsync("PutRecords", new JsonObject { ["StreamName"] = stream, ["Records"] = entries }, token).ConfigureAwait(false);
+                if ((r?["FailedRecordCount"]?.GetValue<int>() ?? 0) == 0) return;
                 var results = r!["Records"]!.AsArray();
                 pending = pending.Where((_, i) => results[i]?["ErrorCode"] is not null).ToList();
-                if (attempt >= 8) throw new KinesisException("PutRecordsFailed", $"{pending.Count} record(s) still refused by stream {stream} after retries");
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 << attempt)), ct).ConfigureAwait(false);
-            }
+                throw new KinesisException("PutRecordsFailed", $"{pending.Count} record(s) still refused by stream {stream} after retries", serverError: true);
+            }, ct).ConfigureAwait(false);
         }
     }
 

@@ -3,6 +3,8 @@ using Google.Cloud.PubSub.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
 using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Contracts;
@@ -101,6 +103,17 @@ internal sealed class PubSubSource : IMessageSource
     /// <summary>Status codes after which a stream is reopened (Google's client libraries retry the same ones).</summary>
     internal static bool Reopens(StatusCode code) =>
         code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Aborted or StatusCode.ResourceExhausted;
+
+    /// <summary>Acknowledge calls that fail transiently: up to 8 retries, jittered exponential backoff from 100 ms, at most 10 s apart.</summary>
+    private static readonly ResiliencePipeline AckRetry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+    {
+        ShouldHandle = new PredicateBuilder().Handle<RpcException>(e => Reopens(e.StatusCode)),
+        MaxRetryAttempts = 8,
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+        Delay = TimeSpan.FromMilliseconds(100),
+        MaxDelay = TimeSpan.FromSeconds(10),
+    }).Build();
 
     /// <summary>Full-jitter exponential backoff: up to 100 ms, 200 ms, ... capped at 10 s.</summary>
     internal static TimeSpan Backoff(int attempt) =>
@@ -295,24 +308,15 @@ internal sealed class PubSubSource : IMessageSource
             {
                 var request = new AcknowledgeRequest { Subscription = _subscription };
                 request.AckIds.AddRange(chunk);
-                for (int attempt = 0; ; attempt++)
+                try
                 {
-                    try
-                    {
-                        await _client.AcknowledgeAsync(request);
-                        Interlocked.Add(ref _acknowledged, chunk.Length);
-                        break;
-                    }
-                    catch (RpcException e) when (Reopens(e.StatusCode) && attempt < 8)
-                    {
-                        await Task.Delay(Backoff(attempt));
-                    }
-                    catch (RpcException e)
-                    {
-                        _log.LogWarning("source {Source} ({Resolver}): could not acknowledge {Count} messages ({Reason}); Pub/Sub delivers them again",
-                            _plan.Source.Name, _plan.Name, chunk.Length, e.Status.Detail);
-                        break;
-                    }
+                    await AckRetry.ExecuteAsync(async ct => await _client.AcknowledgeAsync(request, cancellationToken: ct), CancellationToken.None);
+                    Interlocked.Add(ref _acknowledged, chunk.Length);
+                }
+                catch (RpcException e)
+                {
+                    _log.LogWarning("source {Source} ({Resolver}): could not acknowledge {Count} messages ({Reason}); Pub/Sub delivers them again",
+                        _plan.Source.Name, _plan.Name, chunk.Length, e.Status.Detail);
                 }
             }
             pending.Clear();
