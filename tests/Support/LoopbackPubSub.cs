@@ -181,6 +181,11 @@ internal sealed class LoopbackPubSub : IAsyncDisposable
             return Task.FromResult(request);
         }
 
+        public override Task<Google.Cloud.PubSub.V1.Subscription> GetSubscription(GetSubscriptionRequest request, ServerCallContext context) =>
+            state.Subscriptions.TryGetValue(request.Subscription, out var s)
+                ? Task.FromResult(new Google.Cloud.PubSub.V1.Subscription { Name = request.Subscription, Topic = s.Topic })
+                : throw new RpcException(new Status(StatusCode.NotFound, "Subscription not found"));
+
         public override Task<Empty> Acknowledge(AcknowledgeRequest request, ServerCallContext context)
         {
             state.Authorizations.Enqueue(context.RequestHeaders.GetValue("authorization") ?? "");

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FluentAssertions;
 
-namespace Sluice.Cli.Tests;
+namespace Sluice.Cli.Tests.Examples;
 
 /// <summary>
 /// examples/carts through the CLI: fields read through a list of structs (<c>_.items.qty</c>) feed the list functions,
@@ -19,7 +19,7 @@ public sealed class CartsExampleUnitTests : IDisposable
     {
         var online = $"sqlite:{Path.Combine(_dir, "online.db")}";
         var offline = Path.Combine(_dir, "offline");
-        var (code, output, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "carts.jsonl"), "--json",
+        var (code, output, err) = Cli.Run(["replay", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "carts.jsonl"), "--resolver", "carts_stream", "--json",
             "--online", online, "--offline", offline]);
         code.Should().Be(0, err);
         JsonDocument.Parse(output).RootElement.GetProperty("resolvers").GetProperty("carts_stream").GetProperty("written").GetInt64().Should().Be(4);
