@@ -30,6 +30,11 @@ public sealed class ProfileCommandUnitTests : IDisposable
             b.GetProperty("busy_pct").GetDouble().Should().BeInRange(0, 100);
             b.GetProperty("queue_depth_max").GetInt64().Should().BeGreaterThanOrEqualTo(0);
         }
+        (code, stdout, stderr) = Cli.Run("profile", Path.Combine(Example, "sluice.yaml"), Path.Combine(Example, "users.jsonl"), "--json");
+        code.Should().Be(0, stderr);
+        var printed = JsonDocument.Parse(stdout).RootElement; // --json alone: the JSON on stdout, no table
+        printed.GetProperty("messages").GetInt64().Should().Be(7);
+        printed.GetProperty("blocks").EnumerateArray().Select(b => b.GetProperty("name").GetString()).Should().Contain("get_users_stream/resolve");
         Directory.GetDirectories(Path.GetTempPath(), "sluice-profile-*").Should().NotContain(d => d != _dir && File.Exists(Path.Combine(d, "online.db")),
             "profile cleans up its temporary stores");
     }

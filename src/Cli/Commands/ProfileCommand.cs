@@ -16,15 +16,21 @@ internal static class ProfileCommand
         var defs = CommonOptions.Definitions();
         var recording = new Argument<string>("recording") { Description = "a recording (.jsonl or .arrows)" };
         var repeat = new Option<int>("--repeat") { Description = "feed the recording this many times", DefaultValueFactory = _ => 1 };
-        var json = new Option<string?>("--json") { Description = "also write the figures as JSON to this file" };
+        var json = new Option<string?>("--json")
+        {
+            Description = "print the figures as JSON instead of the table, or with a FILE, also write them to that file",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var resolver = CommonOptions.Resolver();
         var env = CommonOptions.Environment();
         var command = new Command("profile", "replay into temporary stores and print per-block throughput, busy %, queue depth") { defs, recording, repeat, json, resolver, env };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(defs)!, parse.GetValue(recording)!, parse.GetValue(repeat), parse.GetValue(json), parse.GetValue(resolver),
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(defs)!, parse.GetValue(recording)!, parse.GetValue(repeat),
+            parse.GetResult(json) is null ? null : parse.GetValue(json) ?? "", parse.GetValue(resolver),
             parse.GetValue(env), io, ct));
         return command;
     }
 
+    /// <param name="jsonPath">null: the table only; "": the JSON on stdout instead; a path: the table, and the JSON in that file.</param>
     private static async Task<int> RunAsync(string defsPath, string recording, int repeat, string? jsonPath, string[]? resolvers, string? env, Io io, CancellationToken ct)
     {
         var defs = CommonOptions.Load(defsPath, io);
@@ -58,17 +64,20 @@ internal static class ProfileCommand
                 queue_depth_max = b.QueueDepthMax,
                 rows_per_busy_s = b.Busy.TotalSeconds > 0 ? Math.Round(b.RowsIn / b.Busy.TotalSeconds) : 0,
             }).ToList();
+            var doc = new { messages = result.Messages, seconds = Math.Round(result.Seconds, 3), msgs_per_s = Math.Round(result.Messages / wall), repeat, blocks };
+            var text = JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true });
+            if (jsonPath == "")
+            {
+                io.Out.WriteLine(text); // --json alone: the result as JSON on stdout, as every command's --json
+                return CliApp.Ok;
+            }
             Output.Table(io.Out, ["block", "dop", "rows_in", "rows_out", "busy%", "queue", "max", "rows/busy-s"], blocks.Select(b => new[]
             {
                 b.name, b.parallelism.ToString(Output.Inv), b.rows_in.ToString(Output.Inv), b.rows_out.ToString(Output.Inv), b.busy_pct.ToString("F1", Output.Inv),
                 b.queue_depth_mean.ToString("F1", Output.Inv), b.queue_depth_max.ToString(Output.Inv), b.rows_per_busy_s.ToString("N0", Output.Inv),
             }));
             io.Out.WriteLine($"{result.Messages:N0} messages in {result.Seconds:F2} s ({result.Messages / wall:N0} msgs/s); busy% is of the block's workers over the run");
-            if (jsonPath is not null)
-            {
-                var doc = new { messages = result.Messages, seconds = Math.Round(result.Seconds, 3), msgs_per_s = Math.Round(result.Messages / wall), repeat, blocks };
-                await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }), ct);
-            }
+            if (jsonPath is not null) await File.WriteAllTextAsync(jsonPath, text, ct);
             return CliApp.Ok;
         }
         finally

@@ -17,6 +17,8 @@ internal sealed class Delivery(ResolverPlan plan, long sequence, OutcomeCounts c
     public OutcomeCounts Counts { get; } = counts;
     /// <summary>Writers that have not yet made it durable (decremented from any writer's thread).</summary>
     public int PendingTargets;
+    /// <summary>1 once a first writer finished it (its rows are visible there, e.g. to <c>sluice get</c>): the progress line counts it then.</summary>
+    public int Visible;
     /// <summary>Offline segments its rows went into that are not yet closed (the offline writer's own count).</summary>
     public int PendingOfflineSegments;
 }

@@ -82,7 +82,12 @@ internal static class StreamGraph
             online.Block.Post(WriterInput.Tick);
             offline?.Block.Post(WriterInput.Tick);
         }
-        using var ticks = new Timer(_ => Tick(), null, options.Tuning.CommitInterval, options.Tuning.CommitInterval);
+        // Progress is told on every fragment read, and every tick: what was written shows while the source is quiet too.
+        using var ticks = new Timer(_ =>
+        {
+            Tick();
+            progress?.Invoke(Interlocked.Read(ref messages), acks.Visible());
+        }, null, options.Tuning.CommitInterval, options.Tuning.CommitInterval);
         var batcher = new MessageBatcher(options.Tuning.BatchSize, options.Tuning.Linger);
         var sourceMetrics = metrics.Add("source+batcher", 1, () => 0);
         string sourceName = resolvers.Count > 0 ? resolvers[0].Source.Name : "none";
@@ -121,10 +126,10 @@ internal static class StreamGraph
                     continue;
                 }
                 var fragment = e.Messages!;
-                messages += fragment.Length;
+                Interlocked.Add(ref messages, fragment.Length);
                 var ready = sourceMetrics.Measure(fragment.Length, () => batcher.Add(fragment, Stopwatch.GetTimestamp()), r => r.Sum(b => (long)b.Length));
                 foreach (var batch in ready) await Send(batch);
-                progress?.Invoke(messages, acks.Counts());
+                progress?.Invoke(messages, acks.Visible());
             }
             if (batcher.Flush() is { } last) await Send(last);
         }

@@ -43,7 +43,11 @@ public sealed record RuntimeOptions
     public long? MaxMessages { get; init; }
     /// <summary>How every graph runs (batch size, parallelism, group commit); stores and targets are set by the runtime.</summary>
     public GraphTuning Graph { get; init; } = new();
-    /// <summary>Hears (messages read, outcome counts per resolver) as the run goes, from any thread.</summary>
+    /// <summary>
+    /// Hears (messages read, outcome counts per resolver) as the run goes, from any thread: on every fragment read and
+    /// every commit interval. A message counts once its first writer finished it (a written row once it is in the online
+    /// store); the run's result counts what every writer made durable.
+    /// </summary>
     public Action<long, IReadOnlyDictionary<string, OutcomeCounts>>? Progress { get; init; }
     /// <summary>Hears what went wrong without stopping the run (offset commits a broker refused).</summary>
     public Action<string>? Warn { get; init; }

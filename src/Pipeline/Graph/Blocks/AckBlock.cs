@@ -17,11 +17,13 @@ internal sealed class AckBlock
 
     private readonly AckJoiner _joiner = new();
     private readonly Dictionary<string, OutcomeCounts> _counts;
+    private readonly Dictionary<string, OutcomeCounts> _visible;
     private readonly ActionBlock<Event> _block;
 
     public AckBlock(IEnumerable<ResolverPlan> plans, Action<string, int, long>? committed, GraphMetrics metrics, CancellationToken cancellationToken)
     {
         _counts = plans.ToDictionary(p => p.Name, _ => OutcomeCounts.Zero, StringComparer.Ordinal);
+        _visible = new Dictionary<string, OutcomeCounts>(_counts, StringComparer.Ordinal);
         if (committed is not null) _joiner.Committed += committed;
         _block = new ActionBlock<Event>(e =>
         {
@@ -48,6 +50,8 @@ internal sealed class AckBlock
     /// <summary>One writer made <paramref name="delivery"/> durable; the last one completes it. Safe from any thread.</summary>
     public void Done(Delivery delivery)
     {
+        if (Interlocked.Exchange(ref delivery.Visible, 1) == 0)
+            lock (_visible) _visible[delivery.Plan.Name] += delivery.Counts;
         if (Interlocked.Decrement(ref delivery.PendingTargets) == 0) _block.Post(new Event(delivery.Sequence, null, 0, delivery));
     }
 
@@ -60,7 +64,16 @@ internal sealed class AckBlock
     /// <summary>The committable next offset per (topic, partition) (read once the block completed).</summary>
     public IReadOnlyDictionary<(string Topic, int Partition), long> Committable => _joiner.Committable;
 
-    /// <summary>The outcome counts of every resolver so far.</summary>
+    /// <summary>
+    /// The outcome counts as they happen, for progress: a delivery counts once its first writer finished it (the online
+    /// store's commit, usually within a second), not once every writer made it durable as <see cref="Counts"/> does.
+    /// </summary>
+    public IReadOnlyDictionary<string, OutcomeCounts> Visible()
+    {
+        lock (_visible) return new Dictionary<string, OutcomeCounts>(_visible, StringComparer.Ordinal);
+    }
+
+    /// <summary>The outcome counts of every resolver so far: deliveries every writer made durable.</summary>
     public IReadOnlyDictionary<string, OutcomeCounts> Counts()
     {
         lock (_counts) return new Dictionary<string, OutcomeCounts>(_counts, StringComparer.Ordinal);
