@@ -111,6 +111,11 @@ internal sealed class KinesisClient : IDisposable
         UseJitter = true,
         Delay = TimeSpan.FromMilliseconds(100),
         MaxDelay = TimeSpan.FromSeconds(5),
+        OnRetry = _ =>
+        {
+            Sluice.Pipeline.Observability.SluiceMetrics.Retried("kinesis");
+            return default;
+        },
     }).Build();
 
     public async Task<JsonNode?> CallAsync(string action, JsonObject body, CancellationToken ct)

@@ -56,7 +56,7 @@ internal sealed class PubSubSource : IMessageSource
     private readonly Lock _lock = new();
     private readonly ILogger _log = SluiceLog.For("Sluice.PubSub");
     private readonly Task _acker;
-    private long _next, _acknowledged, _reopened;
+    private long _next, _acknowledged;
     private DateTime _lastMessage = DateTime.UtcNow;
 
     private readonly SluiceHealth.Component _health;
@@ -84,9 +84,6 @@ internal sealed class PubSubSource : IMessageSource
     /// <summary>Messages acknowledged to Pub/Sub so far.</summary>
     public long AcknowledgedCount => Interlocked.Read(ref _acknowledged);
 
-    /// <summary>How many times the stream was reopened after the server closed it or it failed.</summary>
-    public long Reopened => Interlocked.Read(ref _reopened);
-
     /// <summary>The subscription's messages as batches, until <paramref name="stop"/> or idle exit.</summary>
     public async IAsyncEnumerable<SourceEvent> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken stop)
     {
@@ -113,6 +110,11 @@ internal sealed class PubSubSource : IMessageSource
         UseJitter = true,
         Delay = TimeSpan.FromMilliseconds(100),
         MaxDelay = TimeSpan.FromSeconds(10),
+        OnRetry = _ =>
+        {
+            SluiceMetrics.Retried("pubsub");
+            return default;
+        },
     }).Build();
 
     /// <summary>Full-jitter exponential backoff: up to 100 ms, 200 ms, ... capped at 10 s.</summary>
@@ -184,7 +186,7 @@ internal sealed class PubSubSource : IMessageSource
                 _health.NotReadyBecause($"reopening the stream ({ended})");
                 _log.LogWarning("source {Source} ({Resolver}): Pub/Sub subscription {Subscription}: {Reason}; reopening the stream in {Delay} ms",
                     _plan.Source.Name, _plan.Name, _subscription, ended, (int)wait.TotalMilliseconds);
-                Interlocked.Increment(ref _reopened);
+                SluiceMetrics.Reconnected("pubsub");
                 await Task.Delay(wait, ct);
             }
             _out.Writer.TryComplete();

@@ -127,6 +127,14 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
         const int Total = 6000;
         Publish(Enumerable.Range(1, Total).Select(i => (JsonSerializer.Serialize(new { id = i, name = $"user {i}" }), "User")));
         var subscription = _server.Data.Subscriptions["projects/p/subscriptions/users-sub"];
+        long reopened = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) => { if (instrument.Name == "sluice.reconnects") l.EnableMeasurementEvents(instrument); };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags) if (tag.Key == "component" && (string?)tag.Value == "pubsub") Interlocked.Add(ref reopened, value);
+        });
+        listener.Start();
         int closed = 0;
         using var running = new CancellationTokenSource();
         var closer = Task.Run(async () =>
@@ -146,6 +154,7 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
 
         closed.Should().Be(3, $"written {counts["users_from_pubsub"].Written}, deliveries {subscription.Deliveries}, closer {closer.Status}, acked {_server.Data.AckCounts.Count}, outstanding {subscription.Outstanding.Count}, pending {subscription.Pending.Count}, streams {_server.Data.StreamsOpened}");
         _server.Data.StreamsOpened.Should().BeGreaterThanOrEqualTo(4, "each closed stream was reopened");
+        Interlocked.Read(ref reopened).Should().BeGreaterThanOrEqualTo(3, "every reopen counts in sluice.reconnects{component=pubsub}");
         (subscription.Pending.Count, subscription.Outstanding.Count).Should().Be((0, 0), "every message was delivered and acknowledged: nothing lost");
         _server.Data.AckCounts.Should().HaveCountGreaterThanOrEqualTo(Total).And.OnlyContain(a => a.Value == 1, "no ack id is acknowledged twice");
         counts["users_from_pubsub"].Written.Should().BeGreaterThanOrEqualTo(Total);
