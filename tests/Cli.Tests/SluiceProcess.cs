@@ -27,11 +27,9 @@ internal static class SluiceProcess
     /// </summary>
     public static Process Start(string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(root!.FullName, "Pipeline.sln"))) root = root.Parent;
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0/
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
-        start.ArgumentList.Add(Path.Combine(root.FullName, "src", "Cli", "bin", configuration, "net10.0", "sluice.dll"));
+        start.ArgumentList.Add(Sluice.TestSupport.Repository.Path("src", "Cli", "bin", configuration, "net10.0", "sluice.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var process = Process.Start(start)!;

@@ -21,9 +21,7 @@ public sealed class NodeServer : IAsyncDisposable
     /// <summary>The tool's folder, <c>tools/&lt;tool&gt;</c> of the repository this runs from.</summary>
     public static string ToolDirectory(string tool)
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) dir = dir.Parent;
-        return Path.Combine(dir?.FullName ?? throw new InvalidOperationException("repository root (Pipeline.sln) not found"), "tools", tool);
+        return Repository.Path("tools", tool);
     }
 
     public static async Task<NodeServer> StartAsync(string tool)

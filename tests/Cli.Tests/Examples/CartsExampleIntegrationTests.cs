@@ -15,8 +15,7 @@ namespace Sluice.Cli.Tests.Examples;
 public sealed class CartsExampleIntegrationTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("sluice-carts-").FullName;
-    private static readonly string Repository = Path.GetFullPath(Path.Combine(NodeServer.ToolDirectory("pubsub"), "..", ".."));
-    private static readonly string Example = Path.Combine(Repository, "examples", "carts");
+    private static readonly string Example = Sluice.TestSupport.Repository.Path("examples", "carts");
     private static readonly string Defs = Path.Combine(Example, "sluice.yaml");
     private static readonly string Recording = Path.Combine(Example, "carts.jsonl");
 
@@ -93,7 +92,7 @@ public sealed class CartsExampleIntegrationTests : IDisposable
 
     private static async Task<string> NodeAsync(string script, string[] args, Dictionary<string, string> environment)
     {
-        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Repository };
+        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Sluice.TestSupport.Repository.Root };
         start.ArgumentList.Add(Path.Combine(Example, script));
         foreach (var a in args) start.ArgumentList.Add(a);
         foreach (var (k, v) in environment) start.Environment[k] = v;

@@ -14,13 +14,6 @@ public sealed class PackageConsumerIntegrationTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string RepositoryRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "Pipeline.sln"))) return d.FullName;
-        throw new InvalidOperationException("Pipeline.sln not found above " + AppContext.BaseDirectory);
-    }
-
     private static void Copy(string from, string to)
     {
         Directory.CreateDirectory(to);
@@ -45,7 +38,7 @@ public sealed class PackageConsumerIntegrationTests : IDisposable
     /// <summary>The build files and the given projects under src/, copied (without bin and obj) into a folder of the test's own.</summary>
     private string CopyOfSources(string[] projects)
     {
-        var root = RepositoryRoot();
+        var root = global::Sluice.TestSupport.Repository.Root;
         var src = Path.Combine(_dir, "repo");
         Directory.CreateDirectory(src);
         foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "README.md" })
@@ -122,7 +115,7 @@ public sealed class PackageConsumerIntegrationTests : IDisposable
     [Fact]
     public void The_tool_package_installs_a_sluice_command_that_runs_the_readme_job()
     {
-        var root = RepositoryRoot();
+        var root = global::Sluice.TestSupport.Repository.Root;
         var src = CopyOfSources(["Kernels", "Pipeline", "Clients", "Sources", "Sinks", "Hosting", "Cli"]);
         var feed = Path.Combine(_dir, "feed");
         var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}";

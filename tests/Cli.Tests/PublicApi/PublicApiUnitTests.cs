@@ -85,9 +85,7 @@ public class PublicApiUnitTests
         var path = Path.Combine(AppContext.BaseDirectory, "PublicApi", "public-api.txt");
         if (Environment.GetEnvironmentVariable("SLUICE_UPDATE_PUBLIC_API") == "1")
         {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (!File.Exists(Path.Combine(dir!.FullName, "Pipeline.sln"))) dir = dir.Parent;
-            File.WriteAllText(Path.Combine(dir.FullName, "tests", "Cli.Tests", "PublicApi", "public-api.txt"), listing);
+            File.WriteAllText(Sluice.TestSupport.Repository.Path("tests", "Cli.Tests", "PublicApi", "public-api.txt"), listing);
             return;
         }
         var expected = File.Exists(path) ? File.ReadAllText(path) : "";

@@ -167,9 +167,7 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
     public async Task Messages_published_by_the_official_Node_client_are_read_with_their_attributes()
     {
         Setup();
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) dir = dir.Parent;
-        var tool = Path.Combine(dir!.FullName, "tools", "pubsub");
+        var tool = NodeServer.ToolDirectory("pubsub");
         if (!Directory.Exists(Path.Combine(tool, "node_modules", "@google-cloud", "pubsub")))
             throw new InvalidOperationException($"@google-cloud/pubsub is not installed: run 'npm ci' in {tool} (.ci/run does)");
         var start = new System.Diagnostics.ProcessStartInfo("node") { WorkingDirectory = tool, RedirectStandardOutput = true, RedirectStandardError = true };
