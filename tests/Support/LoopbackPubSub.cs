@@ -90,6 +90,9 @@ internal sealed class LoopbackPubSub : IAsyncDisposable
         private readonly ConcurrentDictionary<CancellationTokenSource, bool> _streams = new();
         private StatusCode? _closeWith;
 
+        /// <summary>Publish calls still to refuse with UNAVAILABLE (before storing anything), as a server in trouble does.</summary>
+        public int FailPublishes;
+
         /// <summary>StreamingPull calls opened so far.</summary>
         public int StreamsOpened;
         /// <summary>How often each ack id was acknowledged (on a stream or by the unary call): 1 each, or something was acknowledged twice.</summary>
@@ -167,6 +170,7 @@ internal sealed class LoopbackPubSub : IAsyncDisposable
 
         public override Task<PublishResponse> Publish(PublishRequest request, ServerCallContext context)
         {
+            if (Interlocked.Decrement(ref state.FailPublishes) >= 0) throw new RpcException(new Status(StatusCode.Unavailable, "refused by the test"));
             var response = new PublishResponse();
             response.MessageIds.AddRange(state.Publish(request.Topic, request.Messages));
             return Task.FromResult(response);

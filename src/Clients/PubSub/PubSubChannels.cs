@@ -2,6 +2,8 @@ using System.Net.Http.Headers;
 using Google.Apis.Auth.OAuth2;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Polly;
+using Polly.Retry;
 using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Definitions;
 using Sluice.Pipeline.Runtime;
@@ -104,6 +106,29 @@ internal static class PubSubChannels
             return await base.SendAsync(request, cancellationToken);
         }
     }
+
+    /// <summary>Status codes that a retry or a new stream may get past (Google's client libraries retry the same ones).</summary>
+    public static bool Transient(StatusCode code) =>
+        code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Aborted or StatusCode.ResourceExhausted;
+
+    /// <summary>
+    /// Unary calls (Publish, Acknowledge) that fail transiently: up to 8 retries, jittered exponential backoff from
+    /// 100 ms, at most 10 s apart, each counted in <c>sluice.retries{component=pubsub}</c>.
+    /// </summary>
+    public static ResiliencePipeline Retry { get; } = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+    {
+        ShouldHandle = new PredicateBuilder().Handle<RpcException>(e => Transient(e.StatusCode)),
+        MaxRetryAttempts = 8,
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+        Delay = TimeSpan.FromMilliseconds(100),
+        MaxDelay = TimeSpan.FromSeconds(10),
+        OnRetry = _ =>
+        {
+            Sluice.Pipeline.Observability.SluiceMetrics.Retried("pubsub");
+            return default;
+        },
+    }).Build();
 
     public static string Option(SourceDef source, string key) =>
         source.Options.TryGetValue(key, out var v) && v.Value.Length > 0 ? v.Value : throw new RunSetupException($"source {source.Name}: a pubsub source needs {key}");

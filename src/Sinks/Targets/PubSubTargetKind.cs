@@ -58,7 +58,8 @@ internal sealed class PubSubTopicTransport(SourceDef source, string topicId, boo
                 if (keyAttribute && r.Key is not null) m.Attributes["sluice-key"] = System.Text.Encoding.UTF8.GetString(r.Key);
                 request.Messages.Add(m);
             }
-            await client.PublishAsync(request, cancellationToken: cancellationToken);
+            // A retried publish may publish twice (at least once, as Pub/Sub's own clients).
+            await PubSubChannels.Retry.ExecuteAsync(async ct => await client.PublishAsync(request, cancellationToken: ct), cancellationToken);
         }
     }
 

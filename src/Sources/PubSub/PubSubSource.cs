@@ -3,8 +3,6 @@ using Google.Cloud.PubSub.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
-using Polly;
-using Polly.Retry;
 using Sluice.Clients;
 using Sluice.Pipeline.Compilation;
 using Sluice.Pipeline.Contracts;
@@ -97,26 +95,6 @@ internal sealed class PubSubSource : IMessageSource
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled) { }
     }
 
-    /// <summary>Status codes after which a stream is reopened (Google's client libraries retry the same ones).</summary>
-    internal static bool Reopens(StatusCode code) =>
-        code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Aborted or StatusCode.ResourceExhausted;
-
-    /// <summary>Acknowledge calls that fail transiently: up to 8 retries, jittered exponential backoff from 100 ms, at most 10 s apart.</summary>
-    private static readonly ResiliencePipeline AckRetry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
-    {
-        ShouldHandle = new PredicateBuilder().Handle<RpcException>(e => Reopens(e.StatusCode)),
-        MaxRetryAttempts = 8,
-        BackoffType = DelayBackoffType.Exponential,
-        UseJitter = true,
-        Delay = TimeSpan.FromMilliseconds(100),
-        MaxDelay = TimeSpan.FromSeconds(10),
-        OnRetry = _ =>
-        {
-            SluiceMetrics.Retried("pubsub");
-            return default;
-        },
-    }).Build();
-
     /// <summary>Full-jitter exponential backoff: up to 100 ms, 200 ms, ... capped at 10 s.</summary>
     internal static TimeSpan Backoff(int attempt) =>
         TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * Math.Min(10_000, 100 * Math.Pow(2, Math.Min(attempt, 10))));
@@ -172,7 +150,7 @@ internal sealed class PubSubSource : IMessageSource
                     }
                     ended = "the server closed the stream";
                 }
-                catch (RpcException e) when (!ct.IsCancellationRequested && Reopens(e.StatusCode))
+                catch (RpcException e) when (!ct.IsCancellationRequested && PubSubChannels.Transient(e.StatusCode))
                 {
                     ended = $"{e.StatusCode}: {e.Status.Detail}";
                 }
@@ -312,7 +290,7 @@ internal sealed class PubSubSource : IMessageSource
                 request.AckIds.AddRange(chunk);
                 try
                 {
-                    await AckRetry.ExecuteAsync(async ct => await _client.AcknowledgeAsync(request, cancellationToken: ct), CancellationToken.None);
+                    await PubSubChannels.Retry.ExecuteAsync(async ct => await _client.AcknowledgeAsync(request, cancellationToken: ct), CancellationToken.None);
                     Interlocked.Add(ref _acknowledged, chunk.Length);
                 }
                 catch (RpcException e)

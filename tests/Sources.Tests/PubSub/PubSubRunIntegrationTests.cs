@@ -76,12 +76,13 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Attributes_route_acks_follow_the_targets_and_sink_and_dead_letter_topics_receive()
+    public async Task Attributes_route_acks_follow_the_targets_and_sink_and_dead_letter_topics_receive_through_refused_publishes()
     {
         Setup();
         Publish(Enumerable.Range(1, 150).Select(i => (JsonSerializer.Serialize(new { id = i, name = $"user {i}" }), "User")));
         Publish(Enumerable.Range(1, 20).Select(i => ($"{{\"tx\": {i}}}", "Transaction")));
         Publish([("{broken", "User")]);
+        _server.Data.FailPublishes = 2; // the sink's first publishes are refused: retried, each record published once
 
         var counts = await Run(1).WaitAsync(TimeSpan.FromMinutes(2));
         counts["users_from_pubsub"].Written.Should().Be(150);
@@ -91,6 +92,7 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
 
         var subscription = _server.Data.Subscriptions["projects/p/subscriptions/users-sub"];
         await WaitUntil(() => subscription.Outstanding.IsEmpty && subscription.Pending.IsEmpty);
+        _server.Data.FailPublishes.Should().BeNegative("both refusals happened, and the publishes after them went through");
         _server.Data.Published["projects/p/topics/users-out"].Should().HaveCount(150)
             .And.Contain(m => m.Data.ToStringUtf8() == """{"user.user_id":7,"user.full_name":"user 7"}""" && m.Attributes["sluice-key"] == "7");
         var dead = _server.Data.Published["projects/p/topics/users-dlq"].Should().ContainSingle().Subject;
