@@ -118,6 +118,19 @@ internal sealed class KinesisClient : IDisposable
         },
     }).Build();
 
+    /// <summary>PutRecords' records that the service refused (the call itself succeeded and retried on its own): the same backoff.</summary>
+    private static readonly ResiliencePipeline RefusedRecordsRetry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+    {
+        ShouldHandle = new PredicateBuilder().Handle<KinesisException>(e => e.Type == RefusedRecords),
+        MaxRetryAttempts = 8,
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+        Delay = TimeSpan.FromMilliseconds(100),
+        MaxDelay = TimeSpan.FromSeconds(5),
+    }).Build();
+
+    private const string RefusedRecords = "PutRecordsFailed";
+
     public async Task<JsonNode?> CallAsync(string action, JsonObject body, CancellationToken ct)
     {
         var payload = Encoding.UTF8.GetBytes(body.ToJsonString());
@@ -214,14 +227,14 @@ internal sealed class KinesisClient : IDisposable
         for (int start = 0; start < records.Count; start += 500)
         {
             var pending = records.Skip(start).Take(500).ToList();
-            await Retry.ExecuteAsync(async token =>
+            await RefusedRecordsRetry.ExecuteAsync(async token =>
             {
                 var entries = new JsonArray(pending.Select(p => (JsonNode)new JsonObject { ["Data"] = Convert.ToBase64String(p.Data), ["PartitionKey"] = p.PartitionKey }).ToArray());
                 var r = await CallAsync("PutRecords", new JsonObject { ["StreamName"] = stream, ["Records"] = entries }, token).ConfigureAwait(false);
                 if ((r?["FailedRecordCount"]?.GetValue<int>() ?? 0) == 0) return;
                 var results = r!["Records"]!.AsArray();
                 pending = pending.Where((_, i) => results[i]?["ErrorCode"] is not null).ToList();
-                throw new KinesisException("PutRecordsFailed", $"{pending.Count} record(s) still refused by stream {stream} after retries", serverError: true);
+                throw new KinesisException(RefusedRecords, $"{pending.Count} record(s) still refused by stream {stream} after retries");
             }, ct).ConfigureAwait(false);
         }
     }

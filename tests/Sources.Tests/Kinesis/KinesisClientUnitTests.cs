@@ -82,4 +82,22 @@ public sealed class KinesisClientUnitTests
         requests.Should().Be(3);
         result!["Shards"]!.AsArray().Should().BeEmpty();
     }
+
+    [Fact]
+    public async Task Records_the_service_refused_are_put_again_alone()
+    {
+        var bodies = new List<JsonNode>();
+        using var listener = Serve(
+        [
+            (200, """{"FailedRecordCount": 1, "Records": [{"SequenceNumber": "1"}, {"ErrorCode": "ProvisionedThroughputExceededException"}, {"SequenceNumber": "3"}]}"""),
+            (200, """{"FailedRecordCount": 0, "Records": [{"SequenceNumber": "4"}]}"""),
+        ], out var server, r => bodies.Add(JsonNode.Parse(new StreamReader(r.InputStream).ReadToEnd())!));
+        using var client = new KinesisClient(new Uri(listener.Prefixes.Single()), "us-east-1", "AKID", "secret");
+        await client.PutRecordsAsync("s", [("a"u8.ToArray(), "k1"), ("b"u8.ToArray(), "k2"), ("c"u8.ToArray(), "k3")], CancellationToken.None);
+        await server;
+        bodies.Should().HaveCount(2);
+        bodies[0]!["Records"]!.AsArray().Should().HaveCount(3);
+        var again = bodies[1]!["Records"]!.AsArray().Should().ContainSingle().Subject!;
+        (again["Data"]!.GetValue<string>(), again["PartitionKey"]!.GetValue<string>()).Should().Be((Convert.ToBase64String("b"u8.ToArray()), "k2"));
+    }
 }
