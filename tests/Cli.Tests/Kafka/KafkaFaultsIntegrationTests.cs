@@ -75,6 +75,26 @@ public sealed class KafkaFaultsIntegrationTests : IDisposable
     }
 
     [Fact]
+    public async Task Record_waits_for_a_broker_that_went_down_instead_of_ending_as_if_idle()
+    {
+        Topics(1);
+        Produce(0, 100, 1);
+        var recording = Path.Combine(_dir, "users.jsonl");
+        using var record = SluiceProcess.Start(_dir, ["record", "--bootstrap-servers", _kafka.Bootstrap, "--topic", "users", "--from-beginning",
+            "--idle-exit", "4", "--out", recording, "--json"]);
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // the first 100 are read; the idle clock runs
+        _kafka.Cluster.SetBrokerDown();
+        await Task.Delay(TimeSpan.FromSeconds(7)); // longer than --idle-exit: waiting for the broker is not idle
+        record.HasExited.Should().BeFalse("a recorder whose broker is down waits for it");
+        _kafka.Cluster.SetBrokerUp();
+        Produce(100, 50, 1);
+
+        var (code, output) = await Exit(record, TimeSpan.FromMinutes(2));
+        code.Should().Be(0, output);
+        File.ReadLines(recording).Count(l => l.Trim().Length > 0).Should().Be(150, output);
+    }
+
+    [Fact]
     public async Task When_one_of_two_members_is_killed_the_other_finishes_the_stream()
     {
         const int partitions = 8, n = 160_000;
