@@ -63,8 +63,7 @@ internal sealed class KafkaSource : IMessageSource
     private int _assigned; // partitions assigned now (the rebalance handlers run on the consumer thread)
     private bool _joined; // the group assigned this member its share (possibly none), and has not lost it since
     private long _lastActivity; // Stopwatch timestamp of the last message or assignment change
-    // Set when librdkafka reports every broker down, cleared once one answers again: the wait is not idle.
-    private volatile bool _brokersDown;
+    private readonly BrokerWatch _brokers; // a wait for brokers that are down is not idle
     private long[] _positions = new long[16]; // next offset to read per partition (-1: none read yet), for the lag gauge
     private readonly ILogger _log = SluiceLog.For("Sluice.Kafka");
     private readonly SluiceHealth.Component _health;
@@ -76,6 +75,7 @@ internal sealed class KafkaSource : IMessageSource
         KafkaNative.EnsureLoaded();
         _plan = plan;
         _settings = new KafkaSettings(plan.Source);
+        _brokers = new BrokerWatch(_settings.Topic);
         _options = options;
         _context = context;
         _builder = new MessageBatch.Builder(_options.BatchSize);
@@ -100,7 +100,7 @@ internal sealed class KafkaSource : IMessageSource
         {
             OnTransportError = e =>
             {
-                if (e.Code == ErrorCode.Local_AllBrokersDown) _brokersDown = true;
+                _brokers.Saw(e);
                 if (!_joined && e.Code is ErrorCode.Local_AllBrokersDown or ErrorCode.Local_Transport or ErrorCode.Local_Resolve)
                     _health.NotReadyBecause($"waiting for the brokers ({_settings.BootstrapServers}): {e.Reason}");
             },
@@ -221,7 +221,7 @@ internal sealed class KafkaSource : IMessageSource
             _consumer.Subscribe(_settings.Topic);
             // One clock read per message, after it arrives: the batch's linger, the idle limit and the commit interval
             // all measure from it (reading the clock for each spent a tenth of this thread's time).
-            long now = Stopwatch.GetTimestamp(), lastCommit = now, lastProbe = now;
+            long now = Stopwatch.GetTimestamp(), lastCommit = now;
             _lastActivity = now;
             while (!_stop.IsCancellationRequested && Fault is null)
             {
@@ -240,14 +240,11 @@ internal sealed class KafkaSource : IMessageSource
                     CommitAcknowledged(null);
                     lastCommit = now;
                 }
-                if (_brokersDown)
+                if (_brokers.Down)
                 {
                     _lastActivity = now;
-                    if (Stopwatch.GetElapsedTime(lastProbe, now) >= TimeSpan.FromSeconds(1))
-                    {
-                        _brokersDown = !BrokerAnswers();
-                        lastProbe = now = Stopwatch.GetTimestamp();
-                    }
+                    if (_brokers.Probe(_consumer)) _log.LogInformation("source {Source}: the brokers answer again", _plan.Source.Name);
+                    now = Stopwatch.GetTimestamp();
                 }
                 if (_context.IdleExit is { } idle && _builder.Length == 0 && Stopwatch.GetElapsedTime(_lastActivity, now) >= IdleLimit(idle)) break;
                 if (_context.MaxMessages is { } max && Consumed >= max) break;
@@ -258,22 +255,6 @@ internal sealed class KafkaSource : IMessageSource
         catch (OperationCanceledException) { _events.Writer.TryComplete(); }
         catch (Exception e) { _events.Writer.TryComplete(e); }
         Drain();
-    }
-
-    // Whether a broker answers a request for the topic's offsets (librdkafka reports brokers going down,
-    // not coming back). Asked once a second while they are down, on this thread, which has nothing to read meanwhile.
-    private bool BrokerAnswers()
-    {
-        try
-        {
-            _consumer.QueryWatermarkOffsets(new TopicPartition(_settings.Topic, 0), TimeSpan.FromMilliseconds(500));
-            _log.LogInformation("source {Source}: the brokers answer again", _plan.Source.Name);
-            return true;
-        }
-        catch (KafkaException)
-        {
-            return false;
-        }
     }
 
     // Idle means no message since the group assigned this member its partitions (the clock restarts at every

@@ -53,10 +53,10 @@ public sealed class KafkaSourceKind(KafkaSourceOptions? options = null) : ISourc
         // Idleness counts from the assignment: joining the group is not idle (a slow join recorded nothing), and neither
         // is waiting for brokers that went down (a recording that stopped there would look like the whole topic).
         bool assigned = false;
-        var brokersDown = new System.Runtime.CompilerServices.StrongBox<bool>(); // set from librdkafka's thread
-        long count = 0, lastMessage = Stopwatch.GetTimestamp(), lastProbe = 0;
+        var brokers = new BrokerWatch(settings.Topic);
+        long count = 0, lastMessage = Stopwatch.GetTimestamp();
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
-            .WithSluiceLog(new KafkaLog("record") { OnTransportError = e => { if (e.Code == ErrorCode.Local_AllBrokersDown) Volatile.Write(ref brokersDown.Value, true); } })
+            .WithSluiceLog(new KafkaLog("record") { OnTransportError = brokers.Saw })
             .SetPartitionsAssignedHandler((_, _) =>
             {
                 assigned = true;
@@ -81,33 +81,15 @@ public sealed class KafkaSourceKind(KafkaSourceOptions? options = null) : ISourc
                     builder = new MessageBatch.Builder();
                 }
             }
-            else if (Volatile.Read(ref brokersDown.Value))
+            else if (brokers.Down)
             {
                 lastMessage = Stopwatch.GetTimestamp();
-                if (Stopwatch.GetElapsedTime(lastProbe) >= TimeSpan.FromSeconds(1))
-                {
-                    lastProbe = Stopwatch.GetTimestamp();
-                    Volatile.Write(ref brokersDown.Value, !BrokerAnswers(consumer, settings.Topic));
-                }
+                brokers.Probe(consumer);
             }
             else if (assigned && options.IdleExit is { } idle && Stopwatch.GetElapsedTime(lastMessage) >= idle) break;
         }
         if (builder.Length > 0) yield return builder.Build();
         consumer.Close();
         await Task.CompletedTask;
-    }
-
-    // Whether a broker answers a request for the topic's offsets (librdkafka reports brokers going down, not coming back).
-    private static bool BrokerAnswers(IConsumer<byte[]?, byte[]?> consumer, string topic)
-    {
-        try
-        {
-            consumer.QueryWatermarkOffsets(new TopicPartition(topic, 0), TimeSpan.FromMilliseconds(500));
-            return true;
-        }
-        catch (KafkaException)
-        {
-            return false;
-        }
     }
 }
