@@ -7,7 +7,6 @@ using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using Amazon.Runtime.Internal.Auth;
 using Polly;
-using Polly.Retry;
 using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Definitions;
 
@@ -103,31 +102,12 @@ internal sealed class KinesisClient : IDisposable
     }
 
     /// <summary>Throttling, a 5xx and a failed connection: up to 8 retries, jittered exponential backoff from 100 ms, at most 5 s apart.</summary>
-    private static readonly ResiliencePipeline Retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
-    {
-        ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<KinesisException>(e => e.Transient),
-        MaxRetryAttempts = 8,
-        BackoffType = DelayBackoffType.Exponential,
-        UseJitter = true,
-        Delay = TimeSpan.FromMilliseconds(100),
-        MaxDelay = TimeSpan.FromSeconds(5),
-        OnRetry = _ =>
-        {
-            Sluice.Pipeline.Observability.SluiceMetrics.Retried("kinesis");
-            return default;
-        },
-    }).Build();
+    private static readonly ResiliencePipeline Retry =
+        Retries.Backoff(new PredicateBuilder().Handle<HttpRequestException>().Handle<KinesisException>(e => e.Transient), TimeSpan.FromSeconds(5), "kinesis");
 
     /// <summary>PutRecords' records that the service refused (the call itself succeeded and retried on its own): the same backoff.</summary>
-    private static readonly ResiliencePipeline RefusedRecordsRetry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
-    {
-        ShouldHandle = new PredicateBuilder().Handle<KinesisException>(e => e.Type == RefusedRecords),
-        MaxRetryAttempts = 8,
-        BackoffType = DelayBackoffType.Exponential,
-        UseJitter = true,
-        Delay = TimeSpan.FromMilliseconds(100),
-        MaxDelay = TimeSpan.FromSeconds(5),
-    }).Build();
+    private static readonly ResiliencePipeline RefusedRecordsRetry =
+        Retries.Backoff(new PredicateBuilder().Handle<KinesisException>(e => e.Type == RefusedRecords), TimeSpan.FromSeconds(5), component: null);
 
     private const string RefusedRecords = "PutRecordsFailed";
 

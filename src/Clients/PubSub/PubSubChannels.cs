@@ -3,7 +3,6 @@ using Google.Apis.Auth.OAuth2;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Polly;
-using Polly.Retry;
 using Sluice.Pipeline.Contracts;
 using Sluice.Pipeline.Definitions;
 using Sluice.Pipeline.Runtime;
@@ -115,20 +114,8 @@ internal static class PubSubChannels
     /// Unary calls (Publish, Acknowledge) that fail transiently: up to 8 retries, jittered exponential backoff from
     /// 100 ms, at most 10 s apart, each counted in <c>sluice.retries{component=pubsub}</c>.
     /// </summary>
-    public static ResiliencePipeline Retry { get; } = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
-    {
-        ShouldHandle = new PredicateBuilder().Handle<RpcException>(e => Transient(e.StatusCode)),
-        MaxRetryAttempts = 8,
-        BackoffType = DelayBackoffType.Exponential,
-        UseJitter = true,
-        Delay = TimeSpan.FromMilliseconds(100),
-        MaxDelay = TimeSpan.FromSeconds(10),
-        OnRetry = _ =>
-        {
-            Sluice.Pipeline.Observability.SluiceMetrics.Retried("pubsub");
-            return default;
-        },
-    }).Build();
+    public static ResiliencePipeline Retry { get; } =
+        Retries.Backoff(new PredicateBuilder().Handle<RpcException>(e => Transient(e.StatusCode)), TimeSpan.FromSeconds(10), "pubsub");
 
     public static string Option(SourceDef source, string key) =>
         source.Options.TryGetValue(key, out var v) && v.Value.Length > 0 ? v.Value : throw new RunSetupException($"source {source.Name}: a pubsub source needs {key}");
