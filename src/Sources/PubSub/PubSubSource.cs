@@ -212,11 +212,7 @@ internal sealed class PubSubSource : IMessageSource
             {
                 long offset = _next++;
                 _inFlight[offset] = r.AckId;
-                var m = r.Message;
-                long ts = m.PublishTime is { } t ? t.Seconds * 1_000_000 + t.Nanos / 1000 : 0;
-                var headers = m.Attributes.Select(a => KeyValuePair.Create(a.Key, System.Text.Encoding.UTF8.GetBytes(a.Value))).ToList();
-                headers.Add(KeyValuePair.Create(MessageBatch.MessageIdHeader, System.Text.Encoding.UTF8.GetBytes(m.MessageId)));
-                b.Append(_name, 0, offset, ts, m.OrderingKey.Length == 0 ? null : System.Text.Encoding.UTF8.GetBytes(m.OrderingKey), m.Data.ToByteArray(), headers);
+                AppendMessage(b, _name, offset, r.Message);
             }
         }
     }
@@ -312,5 +308,17 @@ internal sealed class PubSubSource : IMessageSource
         _outstanding.Dispose();
         _health.Dispose();
         _channel.Dispose();
+    }
+
+    /// <summary>
+    /// A received message as a batch row (read and recorded alike): subscription id as topic, partition 0, publish time
+    /// as timestamp, ordering key as key, attributes and <c>sluice-message-id</c> as headers.
+    /// </summary>
+    internal static void AppendMessage(MessageBatch.Builder b, string subscriptionId, long offset, PubsubMessage m)
+    {
+        long ts = m.PublishTime is { } t ? t.Seconds * 1_000_000 + t.Nanos / 1000 : 0;
+        var headers = m.Attributes.Select(a => KeyValuePair.Create(a.Key, System.Text.Encoding.UTF8.GetBytes(a.Value))).ToList();
+        headers.Add(KeyValuePair.Create(MessageBatch.MessageIdHeader, System.Text.Encoding.UTF8.GetBytes(m.MessageId)));
+        b.Append(subscriptionId, 0, offset, ts, m.OrderingKey.Length == 0 ? null : System.Text.Encoding.UTF8.GetBytes(m.OrderingKey), m.Data.ToByteArray(), headers);
     }
 }

@@ -63,14 +63,7 @@ public sealed class PubSubSourceKind(PubSubSourceOptions? options = null) : ISou
             }
             idleSince = DateTime.UtcNow;
             var b = new MessageBatch.Builder();
-            foreach (var r in response.ReceivedMessages)
-            {
-                var m = r.Message;
-                var headers = m.Attributes.Select(a => KeyValuePair.Create(a.Key, System.Text.Encoding.UTF8.GetBytes(a.Value))).ToList();
-                headers.Add(KeyValuePair.Create(MessageBatch.MessageIdHeader, System.Text.Encoding.UTF8.GetBytes(m.MessageId)));
-                b.Append(subscriptionId, 0, count++, m.PublishTime is { } t ? t.Seconds * 1_000_000 + t.Nanos / 1000 : 0,
-                    m.OrderingKey.Length == 0 ? null : System.Text.Encoding.UTF8.GetBytes(m.OrderingKey), m.Data.ToByteArray(), headers);
-            }
+            foreach (var r in response.ReceivedMessages) PubSubSource.AppendMessage(b, subscriptionId, count++, r.Message);
             yield return b.Build();
             // Asked for the next batch: the recorder has made this one durable.
             var ack = new AcknowledgeRequest { Subscription = subscription };
