@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FluentAssertions;
 using Microsoft.Data.Sqlite;
 
 namespace Sluice.Cli.Tests;
@@ -52,6 +53,34 @@ internal static class SluiceProcess
             throw new TimeoutException($"sluice did not exit within {within}:\n{await stdout}{await stderr}");
         }
         return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>
+    /// <c>sluice run</c> in <paramref name="dir"/> on a one-resolver definition (User from UserMessage) whose source
+    /// <c>users</c> is <paramref name="source"/> (a YAML flow mapping), for a run that cannot start: it must exit 2 with
+    /// exactly one error line and no stack trace. Returns that line.
+    /// </summary>
+    public static async Task<string> RunStopsAtStartAsync(string dir, string source, IReadOnlyDictionary<string, string> environment)
+    {
+        var defs = Path.Combine(dir, "sluice.yaml");
+        File.WriteAllText(defs, $$"""
+            features:
+              User: {user_id: {type: int64, primary: true}, full_name: string}
+            messages:
+              UserMessage: {id: int64, name: string}
+            sources:
+              users: {{source}}
+            resolvers:
+              r:
+                source: users
+                message_type: UserMessage
+                output_features: {User.user_id: _.id, User.full_name: _.name}
+            """);
+        using var run = Start(dir, ["run", defs, "--online", "sqlite:" + Path.Combine(dir, "online.db"), "--offline", Path.Combine(dir, "offline")], environment);
+        var (code, _, err) = await ExitAsync(run, TimeSpan.FromSeconds(60));
+        code.Should().Be(2, err);
+        err.Should().NotContain("   at ");
+        return err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("error:", StringComparison.Ordinal)).Should().ContainSingle().Subject;
     }
 
     /// <summary>Rows of a feature class's table in a SQLite online store; 0 while it does not exist yet or is busy.</summary>

@@ -16,22 +16,8 @@ public sealed class KinesisCredentialsUnitTests : IDisposable
     [Fact]
     public async Task No_credentials_anywhere_is_one_line_at_start()
     {
-        var defs = Path.Combine(_dir, "sluice.yaml");
-        File.WriteAllText(defs, """
-            features:
-              User: {user_id: {type: int64, primary: true}, full_name: string}
-            messages:
-              UserMessage: {id: int64, name: string}
-            sources:
-              users: {kind: kinesis, stream_name: users, region_name: eu-west-1}
-            resolvers:
-              r:
-                source: users
-                message_type: UserMessage
-                output_features: {User.user_id: _.id, User.full_name: _.name}
-            """);
         var nowhere = Path.Combine(_dir, "nowhere");
-        using var run = SluiceProcess.Start(_dir, ["run", defs, "--online", "sqlite:" + Path.Combine(_dir, "online.db"), "--offline", Path.Combine(_dir, "offline")],
+        var line = await SluiceProcess.RunStopsAtStartAsync(_dir, "{kind: kinesis, stream_name: users, region_name: eu-west-1}",
             new Dictionary<string, string>
             {
                 ["AWS_ACCESS_KEY_ID"] = "", ["AWS_SECRET_ACCESS_KEY"] = "", ["AWS_SESSION_TOKEN"] = "", ["AWS_PROFILE"] = "",
@@ -39,10 +25,6 @@ public sealed class KinesisCredentialsUnitTests : IDisposable
                 ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "", ["AWS_EC2_METADATA_DISABLED"] = "true",
                 ["AWS_SHARED_CREDENTIALS_FILE"] = nowhere, ["AWS_CONFIG_FILE"] = nowhere, ["HOME"] = _dir,
             });
-        var (code, _, err) = await SluiceProcess.ExitAsync(run, TimeSpan.FromSeconds(60));
-        code.Should().Be(2, err);
-        err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("error:", StringComparison.Ordinal)).Should().ContainSingle()
-            .Which.Should().Contain("source users (kinesis): no AWS credentials found");
-        err.Should().NotContain("   at ");
+        line.Should().Contain("source users (kinesis): no AWS credentials found");
     }
 }

@@ -21,31 +21,13 @@ public sealed class PubSubCredentialsUnitTests : IDisposable
     public async Task Missing_credentials_are_one_line_at_start(string options, string says)
     {
         File.WriteAllText(Path.Combine(_dir, "not-a-key.json"), """{"type": "service_account", "client_email": "x@y"}""");
-        var defs = Path.Combine(_dir, "sluice.yaml");
-        File.WriteAllText(defs, $$"""
-            features:
-              User: {user_id: {type: int64, primary: true}, full_name: string}
-            messages:
-              UserMessage: {id: int64, name: string}
-            sources:
-              users: {kind: pubsub, project_id: p, subscription_id: s{{options}}}
-            resolvers:
-              r:
-                source: users
-                message_type: UserMessage
-                output_features: {User.user_id: _.id, User.full_name: _.name}
-            """);
-        using var run = SluiceProcess.Start(_dir, ["run", defs, "--online", "sqlite:" + Path.Combine(_dir, "online.db"), "--offline", Path.Combine(_dir, "offline")],
+        var line = await SluiceProcess.RunStopsAtStartAsync(_dir, $"{{kind: pubsub, project_id: p, subscription_id: s{options}}}",
             new Dictionary<string, string>
             {
                 ["PUBSUB_EMULATOR_HOST"] = "", ["GOOGLE_OAUTH_ACCESS_TOKEN"] = "", ["GOOGLE_APPLICATION_CREDENTIALS"] = "",
                 // No gcloud ADC file (it lives under HOME) and no metadata server (nothing listens on that loopback port).
                 ["HOME"] = _dir, ["CLOUDSDK_CONFIG"] = Path.Combine(_dir, "gcloud"), ["GCE_METADATA_HOST"] = $"127.0.0.1:{LoopbackPort.Free()}",
             });
-        var (code, _, err) = await SluiceProcess.ExitAsync(run, TimeSpan.FromSeconds(60));
-        code.Should().Be(2, err);
-        err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("error:", StringComparison.Ordinal)).Should().ContainSingle()
-            .Which.Should().Contain("source users (pubsub): " + says);
-        err.Should().NotContain("   at ");
+        line.Should().Contain("source users (pubsub): " + says);
     }
 }
