@@ -24,6 +24,24 @@ public sealed class NodeServer : IAsyncDisposable
         return Repository.Path("tools", tool);
     }
 
+    /// <summary>
+    /// Runs <c>node SCRIPT ARGS...</c> in <paramref name="workingDirectory"/> to its end (a minute at most) and returns what
+    /// it printed on stdout; a non-zero exit fails with what it printed on stderr.
+    /// </summary>
+    public static async Task<string> RunScriptAsync(string workingDirectory, string script, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo("node") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(script);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        using var node = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
+        var output = node.StandardOutput.ReadToEndAsync();
+        var errors = node.StandardError.ReadToEndAsync();
+        await node.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        if (node.ExitCode != 0) throw new InvalidOperationException($"node {script} exited with {node.ExitCode}: {await errors}");
+        return await output;
+    }
+
     public static async Task<NodeServer> StartAsync(string tool)
     {
         var dir = ToolDirectory(tool);

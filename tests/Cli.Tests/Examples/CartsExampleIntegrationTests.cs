@@ -21,6 +21,9 @@ public sealed class CartsExampleIntegrationTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    private static Task<string> NodeAsync(string script, string[] args, Dictionary<string, string>? environment = null) =>
+        NodeServer.RunScriptAsync(Sluice.TestSupport.Repository.Root, Path.Combine(Example, script), args, environment);
+
     [Fact]
     public async Task Kafka()
     {
@@ -41,7 +44,7 @@ public sealed class CartsExampleIntegrationTests : IDisposable
     public async Task Kinesis()
     {
         await using var kinesalite = await Kinesalite.StartAsync();
-        (await NodeAsync("feed-kinesis.js", [kinesalite.Endpoint, "carts", Recording], [])).Should().Contain("put 4 records into stream carts");
+        (await NodeAsync("feed-kinesis.js", [kinesalite.Endpoint, "carts", Recording])).Should().Contain("put 4 records into stream carts");
         await RunAndCheckAsync("carts_from_kinesis", new() { ["KINESIS_ENDPOINT"] = kinesalite.Endpoint });
     }
 
@@ -88,19 +91,5 @@ public sealed class CartsExampleIntegrationTests : IDisposable
         cart.GetProperty("cart.total_qty").GetInt64().Should().Be(7);
         cart.GetProperty("cart.skus").EnumerateArray().Select(s => s.GetString()).Should().Equal("GIFT", "TEA");
         cart.GetProperty("cart.has_gift").GetBoolean().Should().BeTrue();
-    }
-
-    private static async Task<string> NodeAsync(string script, string[] args, Dictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Sluice.TestSupport.Repository.Root };
-        start.ArgumentList.Add(Path.Combine(Example, script));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        foreach (var (k, v) in environment) start.Environment[k] = v;
-        using var node = Process.Start(start)!;
-        var output = node.StandardOutput.ReadToEndAsync();
-        var error = node.StandardError.ReadToEndAsync();
-        await node.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
-        node.ExitCode.Should().Be(0, await error);
-        return await output;
     }
 }

@@ -172,17 +172,8 @@ public sealed class PubSubRunIntegrationTests : IAsyncLifetime
         var tool = NodeServer.ToolDirectory("pubsub");
         if (!Directory.Exists(Path.Combine(tool, "node_modules", "@google-cloud", "pubsub")))
             throw new InvalidOperationException($"@google-cloud/pubsub is not installed: run 'npm ci' in {tool} (.ci/run does)");
-        var start = new System.Diagnostics.ProcessStartInfo("node") { WorkingDirectory = tool, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "publish.js", "p", "users", "500" }) start.ArgumentList.Add(a);
-        start.Environment["PUBSUB_EMULATOR_HOST"] = _server.Host;
-        using (var node = System.Diagnostics.Process.Start(start)!)
-        {
-            var output = node.StandardOutput.ReadToEndAsync();
-            var errors = node.StandardError.ReadToEndAsync();
-            await node.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
-            node.ExitCode.Should().Be(0, await errors);
-            (await output).Should().Contain("published 500");
-        }
+        (await NodeServer.RunScriptAsync(tool, "publish.js", ["p", "users", "500"], new Dictionary<string, string> { ["PUBSUB_EMULATOR_HOST"] = _server.Host }))
+            .Should().Contain("published 500");
 
         var counts = await Run(1).WaitAsync(TimeSpan.FromMinutes(2));
         counts["users_from_pubsub"].Written.Should().Be(450);
