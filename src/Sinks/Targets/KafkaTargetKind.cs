@@ -40,7 +40,7 @@ public sealed class KafkaTargetKind : ITargetKind
 /// </summary>
 internal sealed class KafkaTopicTransport(KafkaSettings settings, string topic, string clientName) : IRecordTransport
 {
-    private IProducer<byte[]?, byte[]?>? _producer;
+    private KafkaProducer? _producer;
 
     public bool CarriesHeaders => true;
 
@@ -52,67 +52,14 @@ internal sealed class KafkaTopicTransport(KafkaSettings settings, string topic, 
         if (_producer is null)
         {
             KafkaNative.EnsureLoaded();
-            _producer = new ProducerBuilder<byte[]?, byte[]?>(settings.Over(new ProducerConfig { EnableIdempotence = true, Acks = Acks.All, LingerMs = 5, DeliveryReportFields = "status" }, clientName))
-                .WithSluiceLog(new KafkaLog(clientName)).Build();
+            _producer = new KafkaProducer(settings.Over(new ProducerConfig { EnableIdempotence = true, Acks = Acks.All, LingerMs = 5 }, clientName), topic, new KafkaLog(clientName));
         }
-        var producer = _producer;
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        int pending = 1; // released after the last Produce, so that an early report cannot finish the batch
-        Exception? failure = null;
-        // One of the pending parts is done: the last one completes the batch, with the first failure if any.
-        void Release()
-        {
-            if (Interlocked.Decrement(ref pending) != 0) return;
-            if (failure is null) done.TrySetResult();
-            else done.TrySetException(new InvalidOperationException($"producing to topic '{topic}' failed: {failure.Message}", failure));
-        }
-        // Delivery reports carry only the status (DeliveryReportFields): the key, value and headers are not marshalled back.
-        void Report(DeliveryReport<byte[]?, byte[]?> r)
-        {
-            if (r.Error.IsError) Interlocked.CompareExchange(ref failure, new KafkaException(r.Error), null);
-            Release();
-        }
-        // Sink records share one header list: it is converted once (the producer copies headers as it takes a record).
-        IReadOnlyList<KeyValuePair<string, byte[]>>? convertedFrom = null;
-        Headers? headers = null;
-        foreach (var record in records)
-        {
-            if (!ReferenceEquals(record.Headers, convertedFrom))
-            {
-                convertedFrom = record.Headers;
-                headers = null;
-                if (record.Headers.Count > 0)
-                {
-                    headers = [];
-                    for (int i = 0; i < record.Headers.Count; i++) headers.Add(record.Headers[i].Key, record.Headers[i].Value);
-                }
-            }
-            var message = new Message<byte[]?, byte[]?> { Key = record.Key, Value = record.Value, Headers = headers };
-            Interlocked.Increment(ref pending);
-            while (true)
-            {
-                try
-                {
-                    producer.Produce(topic, message, Report);
-                    break;
-                }
-                catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
-                {
-                    producer.Poll(TimeSpan.FromMilliseconds(10));
-                }
-            }
-        }
-        Release();
-        return done.Task;
+        return _producer.ProduceAsync(records, topic);
     }
 
     public ValueTask DisposeAsync()
     {
-        if (_producer is not null)
-        {
-            _producer.Flush(TimeSpan.FromSeconds(30));
-            _producer.Dispose();
-        }
+        _producer?.Dispose();
         return ValueTask.CompletedTask;
     }
 }
