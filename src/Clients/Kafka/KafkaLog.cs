@@ -74,12 +74,9 @@ internal sealed partial class KafkaLog(string client)
     private static partial Regex Thread();
 }
 
-/// <summary>Builders that log through <see cref="KafkaLog"/>.</summary>
+/// <summary>Consumers that log through <see cref="KafkaLog"/> (the producer, <see cref="KafkaProducer"/>, calls it itself).</summary>
 internal static class KafkaLogging
 {
     public static ConsumerBuilder<TKey, TValue> WithSluiceLog<TKey, TValue>(this ConsumerBuilder<TKey, TValue> builder, KafkaLog log) =>
-        builder.SetLogHandler((_, m) => log.Log(m)).SetErrorHandler((_, e) => log.Error(e));
-
-    public static ProducerBuilder<TKey, TValue> WithSluiceLog<TKey, TValue>(this ProducerBuilder<TKey, TValue> builder, KafkaLog log) =>
         builder.SetLogHandler((_, m) => log.Log(m)).SetErrorHandler((_, e) => log.Error(e));
 }
