@@ -24,6 +24,7 @@ internal sealed unsafe class KafkaProducer : IDisposable
     private readonly GCHandle _self;
     private readonly Thread _poller;
     private volatile bool _closing;
+    private int _disposed;
 
     /// <summary>A producer with <paramref name="config"/> (Confluent's <c>dotnet.</c> keys left out) writing to <paramref name="topic"/>.</summary>
     public KafkaProducer(IEnumerable<KeyValuePair<string, string>> config, string topic, KafkaLog log)
@@ -52,6 +53,12 @@ internal sealed unsafe class KafkaProducer : IDisposable
             throw new ArgumentException($"kafka producer: {Marshal.PtrToStringUTF8((IntPtr)error)}");
         }
         _topic = Native.TopicNew(_rk, Utf8(topic), IntPtr.Zero);
+        if (_topic == IntPtr.Zero)
+        {
+            Native.Destroy(_rk);
+            _self.Free();
+            throw new ArgumentException($"kafka producer: topic '{topic}' cannot be written: {Marshal.PtrToStringUTF8(Native.Err2Str(Native.LastError()))}");
+        }
         _poller = new Thread(Poll) { IsBackground = true, Name = "kafka producer" };
         _poller.Start();
     }
@@ -139,6 +146,7 @@ internal sealed unsafe class KafkaProducer : IDisposable
     /// <summary>Waits up to 30 s for what is queued to be delivered, then closes the client.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Native.Flush(_rk, 30_000);
         _closing = true;
         _poller.Join();
@@ -185,15 +193,22 @@ internal sealed unsafe class KafkaProducer : IDisposable
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void OnLog(IntPtr rk, int level, IntPtr facility, IntPtr line)
     {
-        if (Of(rk) is not { } producer) return;
-        producer._log.Log(new LogMessage("", (SyslogLevel)level, Marshal.PtrToStringUTF8(facility) ?? "", Marshal.PtrToStringUTF8(line) ?? ""));
+        // Nothing may escape a callback from native code (it would end the process): a log line that cannot be written is dropped.
+        try
+        {
+            Of(rk)?._log.Log(new LogMessage("", (SyslogLevel)level, Marshal.PtrToStringUTF8(facility) ?? "", Marshal.PtrToStringUTF8(line) ?? ""));
+        }
+        catch (Exception) { }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void OnError(IntPtr rk, int error, IntPtr reason, IntPtr opaque)
     {
-        if (Of(rk) is not { } producer) return;
-        producer._log.Error(new Error((ErrorCode)error, Marshal.PtrToStringUTF8(reason), error == Fatal));
+        try
+        {
+            Of(rk)?._log.Error(new Error((ErrorCode)error, Marshal.PtrToStringUTF8(reason), error == Fatal));
+        }
+        catch (Exception) { }
     }
 
     private static KafkaProducer? Of(IntPtr rk)
@@ -247,6 +262,7 @@ internal sealed unsafe class KafkaProducer : IDisposable
         private static readonly delegate* unmanaged[Cdecl]<IntPtr, int, int> flush = (delegate* unmanaged[Cdecl]<IntPtr, int, int>)F("rd_kafka_flush");
         private static readonly delegate* unmanaged[Cdecl]<IntPtr, void> destroy = (delegate* unmanaged[Cdecl]<IntPtr, void>)F("rd_kafka_destroy");
         private static readonly delegate* unmanaged[Cdecl]<int, IntPtr> err2Str = (delegate* unmanaged[Cdecl]<int, IntPtr>)F("rd_kafka_err2str");
+        private static readonly delegate* unmanaged[Cdecl]<int> lastError = (delegate* unmanaged[Cdecl]<int>)F("rd_kafka_last_error");
         private static readonly delegate* unmanaged[Cdecl]<IntPtr, IntPtr> opaque = (delegate* unmanaged[Cdecl]<IntPtr, IntPtr>)F("rd_kafka_opaque");
 
         public static IntPtr ConfNew() => confNew();
@@ -273,5 +289,6 @@ internal sealed unsafe class KafkaProducer : IDisposable
         public static void Destroy(IntPtr rk) => destroy(rk);
         public static IntPtr Err2Str(int error) => err2Str(error);
         public static IntPtr Opaque(IntPtr rk) => opaque(rk);
+        public static int LastError() => lastError();
     }
 }
