@@ -21,6 +21,7 @@ internal sealed unsafe class KafkaProducer : IDisposable
     private readonly KafkaLog _log;
     private readonly IntPtr _rk;
     private readonly IntPtr _topic;
+    private readonly string _topicName;
     private readonly GCHandle _self;
     private readonly Thread _poller;
     private volatile bool _closing;
@@ -30,6 +31,7 @@ internal sealed unsafe class KafkaProducer : IDisposable
     public KafkaProducer(IEnumerable<KeyValuePair<string, string>> config, string topic, KafkaLog log)
     {
         _log = log;
+        _topicName = topic;
         var conf = Native.ConfNew();
         var error = stackalloc byte[512];
         foreach (var (key, value) in config)
@@ -67,9 +69,9 @@ internal sealed unsafe class KafkaProducer : IDisposable
     /// Hands every record to librdkafka (waiting while its queue is full) and returns a task that completes once the broker
     /// acknowledged all of them, or fails with the first delivery error. Records of one producer keep their order.
     /// </summary>
-    public Task ProduceAsync(IReadOnlyList<OutRecord> records, string topicName)
+    public Task ProduceAsync(IReadOnlyList<OutRecord> records)
     {
-        var batch = new Batch(topicName);
+        var batch = new Batch(_topicName);
         var opaque = GCHandle.ToIntPtr(batch.Handle);
         // Headers are pinned once per header list (sink records share one) and only for the calls: librdkafka copies the
         // key, the value and the headers (RD_KAFKA_MSG_F_COPY).

@@ -54,7 +54,7 @@ internal sealed class KafkaTopicTransport(KafkaSettings settings, string topic, 
             KafkaNative.EnsureLoaded();
             _producer = new KafkaProducer(settings.Over(new ProducerConfig { EnableIdempotence = true, Acks = Acks.All, LingerMs = 5 }, clientName), topic, new KafkaLog(clientName));
         }
-        return _producer.ProduceAsync(records, topic);
+        return _producer.ProduceAsync(records);
     }
 
     public ValueTask DisposeAsync()

@@ -34,8 +34,8 @@ public sealed class KafkaProducerIntegrationTests : IDisposable
 
         using (var producer = Producer("out"))
         {
-            await producer.ProduceAsync(records.Take(1500).ToList(), "out").WaitAsync(TimeSpan.FromSeconds(30));
-            await producer.ProduceAsync(records.Skip(1500).ToList(), "out").WaitAsync(TimeSpan.FromSeconds(30));
+            await producer.ProduceAsync(records.Take(1500).ToList()).WaitAsync(TimeSpan.FromSeconds(30));
+            await producer.ProduceAsync(records.Skip(1500).ToList()).WaitAsync(TimeSpan.FromSeconds(30));
         }
 
         var read = _kafka.ReadAll("out", records.Count);
@@ -61,7 +61,7 @@ public sealed class KafkaProducerIntegrationTests : IDisposable
         _kafka.Cluster.CreateTopic("out", partitions: 1);
         _kafka.Cluster.SetBrokerDown();
         using var producer = Producer("out", messageTimeoutMs: 1500);
-        var send = producer.ProduceAsync([new OutRecord("k"u8.ToArray(), "v"u8.ToArray(), [])], "out");
+        var send = producer.ProduceAsync([new OutRecord("k"u8.ToArray(), "v"u8.ToArray(), [])]);
         var failure = await send.Invoking(t => t.WaitAsync(TimeSpan.FromSeconds(30))).Should().ThrowAsync<InvalidOperationException>();
         failure.Which.Message.Should().StartWith("producing to topic 'out' failed: ").And.Contain("timed out");
         failure.Which.InnerException.Should().BeOfType<KafkaException>().Which.Error.Code.Should().Be(ErrorCode.Local_MsgTimedOut);
