@@ -5,21 +5,23 @@ namespace Sluice.Clients;
 
 /// <summary>
 /// Whether a consumer's brokers are down, for the idle rules of <c>run</c> and <c>record</c> (waiting for brokers is
-/// not idleness). librdkafka reports every broker going down (<see cref="Saw"/>, from <see cref="KafkaLog.OnTransportError"/>)
-/// but not one coming back, so while they are down <see cref="Probe"/> asks for the topic's offsets, at most once a second.
+/// not idleness). librdkafka reports every broker going down, and each connection that fails (<see cref="Saw"/>, from
+/// <see cref="KafkaLog.OnTransportError"/>), but not one coming back, so after either <see cref="Probe"/> asks for the
+/// topic's offsets, at most once a second, until a broker answers. A failed connection counts too: under load the
+/// all-brokers-down report came too late or not at all, and a recorder went idle while its broker was down.
 /// </summary>
 internal sealed class BrokerWatch(string topic)
 {
     private volatile bool _down;
     private long _lastProbe = Stopwatch.GetTimestamp();
 
-    /// <summary>Set when librdkafka reports every broker down, cleared by a <see cref="Probe"/> a broker answers.</summary>
+    /// <summary>Set when librdkafka reports every broker down or a connection failed, cleared by a <see cref="Probe"/> a broker answers.</summary>
     public bool Down => _down;
 
     /// <summary>Hears a client error (on librdkafka's thread).</summary>
     public void Saw(Error e)
     {
-        if (e.Code == ErrorCode.Local_AllBrokersDown) _down = true;
+        if (e.Code is ErrorCode.Local_AllBrokersDown or ErrorCode.Local_Transport) _down = true;
     }
 
     /// <summary>
