@@ -60,7 +60,7 @@ internal static class RedisRetry
                 state.Call.Attempts++;
                 return await state.Work();
             }, context, (Call: call, Work: work));
-            // It answered, unless the work had nothing to send (an empty batch's claims): only a connected client says so.
+            // It answered; ready only while the client is connected, as the connection's own events say.
             if (redis.Multiplexer.IsConnected) redis.Health.Ready();
             if (call.Attempts > 1)
                 Log.LogInformation("{What} ({Redis}) succeeded again after {Attempts} attempts", what, redis.Display, call.Attempts);

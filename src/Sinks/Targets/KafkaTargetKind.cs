@@ -49,11 +49,8 @@ internal sealed class KafkaTopicTransport(KafkaSettings settings, string topic, 
 
     public Task SendAsync(IReadOnlyList<OutRecord> records, CancellationToken cancellationToken)
     {
-        if (_producer is null)
-        {
-            KafkaNative.EnsureLoaded();
-            _producer = new KafkaProducer(settings.Over(new ProducerConfig { EnableIdempotence = true, Acks = Acks.All, LingerMs = 5 }, clientName), topic, new KafkaLog(clientName));
-        }
+        // librdkafka is loaded by the producer's first call into it.
+        _producer ??= new KafkaProducer(settings.Over(new ProducerConfig { EnableIdempotence = true, Acks = Acks.All, LingerMs = 5 }, clientName), topic, new KafkaLog(clientName));
         return _producer.ProduceAsync(records);
     }
 
